@@ -1,0 +1,45 @@
+# dlkit labs. Every target sets up .venv itself when it is missing or older than pyproject.toml.
+#   make run            execute every lab headless; executed notebooks + HTML in build/labs/; prints a results table
+#   make run LAB=01     one lab (several: LAB="01 03")
+#   make test           unit tests + nbval over labs/
+#   make lab            JupyterLab on labs/
+#   make bench          benchmarks/ (ratios vs Keras built-ins and peers)
+#   make lint           ruff
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.dlkit-installed
+LAB ?=
+PYTEST_ARGS ?=
+export MPLBACKEND := Agg
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test unit nbval lab bench lint clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/dlkit labs run $(LAB)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests labs --nbval --nbval-current-env --nbval-sanitize-with labs/nbval_sanitize.cfg $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab labs/
+
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check dlkit tests benchmarks
+
+clean:
+	rm -rf build .pytest_cache
