@@ -13,7 +13,7 @@ STAMP := $(VENV)/.dlkit-installed
 LAB ?=
 PYTEST_ARGS ?=
 export MPLBACKEND := Agg
-export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test unit nbval lab bench lint clean venv

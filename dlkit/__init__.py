@@ -2,8 +2,9 @@
 
 import os
 
-# Quiet TensorFlow's C++ start-up banner in labs and tests; a user's own setting wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Keep TensorFlow's C++ log lines (start-up banners, harmless graph warnings) out of lab outputs: they land
+# on stderr, which nbval compares. Python exceptions are unaffected; a user's own setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from dlkit import datasets, plots  # noqa: E402
 from dlkit.full_size import full_size  # noqa: E402
