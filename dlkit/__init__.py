@@ -1,5 +1,6 @@
 """dlkit: the library behind the dlkit labs for "Improving Deep Neural Networks" (Keras 3 / TensorFlow)."""
 
+import importlib
 import os
 
 # Keep TensorFlow's C++ log lines (start-up banners, harmless graph warnings) out of lab outputs: they land
@@ -13,4 +14,32 @@ from dlkit.seed import set_seed  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["ResultsTable", "datasets", "full_size", "plots", "set_seed", "__version__"]
+# Subpackages that import TensorFlow load on first use (`dlkit.layers.BatchNorm`), so `import dlkit` and the
+# `dlkit` command stay quick.
+_LAZY_SUBPACKAGES = (
+    "callbacks",
+    "gradcheck",
+    "grading",
+    "initializers",
+    "lab_checks",
+    "layers",
+    "losses",
+    "optimizers",
+    "schedules",
+    "tuning",
+)
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBPACKAGES:
+        module = importlib.import_module(f"dlkit.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'dlkit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY_SUBPACKAGES))
+
+
+__all__ = ["ResultsTable", "datasets", "full_size", "plots", "set_seed", "__version__", *_LAZY_SUBPACKAGES]
