@@ -1,7 +1,6 @@
 """Helpers shared by the dataset loaders: seeding, label shapes and stratified splits."""
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from dlkit.datasets.splits import DatasetSplits
 
@@ -27,6 +26,8 @@ def empty_like_split(x, y):
 
 def stratified_splits(name, x, y, split, seed, num_classes):
     """Splits (x, y) into train/dev/test with the class proportions kept in each part."""
+    from sklearn.model_selection import train_test_split  # lazy: keeps `import dlkit` quick
+
     train_fraction, dev_fraction, test_fraction = split
     stratify = y.reshape(len(y), -1)[:, 0] if num_classes else None
     holdout = dev_fraction + test_fraction

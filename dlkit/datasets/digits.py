@@ -1,7 +1,6 @@
 """scikit-learn's shipped 8x8 digits: a real image set that needs no download."""
 
 import numpy as np
-from sklearn import datasets as sk_datasets
 
 from dlkit._checks import check_fraction_split, check_seed
 from dlkit.datasets._common import class_labels, resolve_seed, stratified_splits
@@ -34,7 +33,9 @@ def load_digits(split=(0.6, 0.2, 0.2), flatten=False, seed=None):
     if not isinstance(flatten, bool):
         raise ValueError(f"Argument `flatten` must be True or False. Received: flatten={flatten!r}")
     seed = resolve_seed(check_seed("seed", seed))
-    bunch = sk_datasets.load_digits()
+    from sklearn.datasets import load_digits as sklearn_load_digits  # lazy: slow import
+
+    bunch = sklearn_load_digits()
     x = (bunch.images / 16.0).astype(np.float32)
     x = x.reshape(len(x), 64) if flatten else x[..., np.newaxis]
     return stratified_splits("digits", x, class_labels(bunch.target), split, seed, 10)

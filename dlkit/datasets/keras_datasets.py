@@ -47,7 +47,7 @@ def _read_fashion(cache):
     if not all(os.path.isfile(p) for p in paths):
         return None
     arrays = []
-    for path, offset in zip(paths, (8, 16, 8, 16)):
+    for path, offset in zip(paths, (8, 16, 8, 16), strict=True):
         with gzip.open(path, "rb") as f:
             arrays.append(np.frombuffer(f.read(), np.uint8, offset=offset))
     y_train, x_train, y_test, x_test = arrays

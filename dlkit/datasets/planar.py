@@ -5,7 +5,6 @@ returns a `DatasetSplits` of float32 features.
 """
 
 import numpy as np
-from sklearn import datasets as sk_datasets
 
 from dlkit._checks import check_float, check_fraction_split, check_int, check_seed
 from dlkit.datasets._common import (
@@ -16,6 +15,12 @@ from dlkit.datasets._common import (
     stratified_splits,
 )
 from dlkit.datasets.splits import DatasetSplits
+
+
+def _sklearn_datasets():
+    from sklearn import datasets  # lazy: scikit-learn costs seconds to import, and only these loaders need it
+
+    return datasets
 
 
 def _binary_set(name, x_train, y_train, x_test, y_test):
@@ -56,6 +61,7 @@ def load_circles(num_train=300, num_test=100, noise=0.05, factor=0.8, seed=None)
     noise = check_float("noise", noise, minimum=0.0)
     factor = check_float("factor", factor, minimum=0.0, maximum=1.0, min_inclusive=False, max_inclusive=False)
     seed = resolve_seed(check_seed("seed", seed))
+    sk_datasets = _sklearn_datasets()
     x_train, y_train = sk_datasets.make_circles(num_train, noise=noise, factor=factor, random_state=seed)
     if num_test:
         x_test, y_test = sk_datasets.make_circles(num_test, noise=noise, factor=factor, random_state=seed + 1)
@@ -83,6 +89,7 @@ def load_moons(num_train=300, num_test=100, noise=0.2, seed=None):
     num_test = check_int("num_test", num_test, minimum=0)
     noise = check_float("noise", noise, minimum=0.0)
     seed = resolve_seed(check_seed("seed", seed))
+    sk_datasets = _sklearn_datasets()
     x_train, y_train = sk_datasets.make_moons(num_train, noise=noise, random_state=seed)
     if num_test:
         x_test, y_test = sk_datasets.make_moons(num_test, noise=noise, random_state=seed + 1)
@@ -188,7 +195,7 @@ def load_blobs(num_classes=3, num_samples=300, cluster_std=1.0, split=(0.8, 0.0,
     cluster_std = check_float("cluster_std", cluster_std, minimum=0.0, min_inclusive=False)
     split = check_fraction_split("split", split)
     seed = resolve_seed(check_seed("seed", seed))
-    x, y = sk_datasets.make_blobs(
+    x, y = _sklearn_datasets().make_blobs(
         n_samples=num_samples, centers=num_classes, cluster_std=cluster_std, random_state=seed
     )
     return stratified_splits("blobs", x.astype(np.float32), class_labels(y), split, seed, num_classes)

@@ -1,6 +1,5 @@
 """Per-layer activation histograms: the cs231n picture of vanishing and exploding activations."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 
@@ -13,7 +12,7 @@ def layer_activations(model, x):
     outputs = probe.predict(np.asarray(x, dtype=np.float32), verbose=0)
     if not isinstance(outputs, list | tuple):
         outputs = [outputs]
-    return {layer.name: np.asarray(out) for layer, out in zip(layers, outputs)}
+    return {layer.name: np.asarray(out) for layer, out in zip(layers, outputs, strict=True)}
 
 
 def plot_activation_histograms(activations, *, bins=50, title=None, value_range=None):
@@ -47,9 +46,11 @@ def plot_activation_histograms(activations, *, bins=50, title=None, value_range=
         )
     if not isinstance(bins, int) or bins < 2:
         raise ValueError(f"Argument `bins` must be an integer >= 2. Received: bins={bins!r}")
+    import matplotlib.pyplot as plt  # lazy: keeps `import dlkit` quick
+
     count = len(activations)
     fig, axes = plt.subplots(1, count, figsize=(min(2.2 * count, 22), 2.6), sharey=True, squeeze=False)
-    for ax, (name, values) in zip(axes[0], activations.items()):
+    for ax, (name, values) in zip(axes[0], activations.items(), strict=True):
         values = np.asarray(values, dtype=float).ravel()
         ax.hist(values, bins=bins, range=value_range, color="tab:blue")
         ax.set_title(f"{name}\nmean {values.mean():.2g} std {values.std():.2g}", fontsize=8)
