@@ -1,5 +1,17 @@
 """Grading tools: hidden-test recording, student release, autograder and gradebook."""
 
+from dlkit.grading.gradebook import write_gradebook
+from dlkit.grading.grader import ExerciseGrade, GradingError, SubmissionGrade, grade
 from dlkit.grading.record import record
+from dlkit.grading.release import release, release_notebook
 
-__all__ = ["record"]
+__all__ = [
+    "ExerciseGrade",
+    "GradingError",
+    "SubmissionGrade",
+    "grade",
+    "record",
+    "release",
+    "release_notebook",
+    "write_gradebook",
+]

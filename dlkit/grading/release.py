@@ -1,0 +1,170 @@
+"""`release`: the student version of a lab's source notebook (nbgrader's `generate_assignment`, simplified)."""
+
+import os
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+MARKDOWN_STUB = ("YOUR ANSWER HERE",)
+
+
+def nbgrader_meta(cell):
+    """The cell's `nbgrader` metadata, or an empty dict."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def cell_name(cell, index):
+    """How error messages name a cell: its grade_id, else its position."""
+    grade_id = nbgrader_meta(cell).get("grade_id")
+    return repr(grade_id) if grade_id else f"cell {index}"
+
+
+def is_solution_cell(cell):
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def is_check_cell(cell):
+    meta = nbgrader_meta(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _marker(line):
+    stripped = line.strip()
+    for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
+        if stripped.startswith(marker):
+            return marker
+    return None
+
+
+def _replace_regions(source, begin, end, stub, where):
+    """Replaces each `begin`...`end` region (markers included) with `stub` lines at the marker's indentation.
+
+    Returns:
+        (new source, number of regions).
+
+    Raises:
+        ValueError: on a nested, unclosed or unopened region.
+    """
+    out, regions, inside = [], 0, False
+    for line in source.split("\n"):
+        marker = _marker(line)
+        if marker == begin:
+            if inside:
+                raise ValueError(f"{where}: nested `{begin}` (a region opened twice without `{end}`).")
+            inside, regions = True, regions + 1
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(indent + s for s in stub)
+        elif marker == end:
+            if not inside:
+                raise ValueError(f"{where}: `{end}` without a matching `{begin}`.")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{where}: `{begin}` without a matching `{end}`.")
+    return "\n".join(out), regions
+
+
+def strip_solutions(source, where="cell", stub=CODE_STUB):
+    """Replaces each solution region of `source` with `stub`; returns (source, number of regions)."""
+    return _replace_regions(source, BEGIN_SOLUTION, END_SOLUTION, stub, where)
+
+
+def strip_hidden_tests(source, where="cell"):
+    """Removes each hidden-tests region of `source` (markers included); returns (source, number of regions)."""
+    return _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, (), where)
+
+
+def release_notebook(notebook):
+    """Turns a lab's source notebook (an `nbformat` node, changed in place) into the student version.
+
+    In solution cells each `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes `# YOUR CODE HERE` and
+    `raise NotImplementedError()` (markdown: `YOUR ANSWER HERE`) at the marker's indentation; every
+    `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS` region is removed; outputs and execution counts are
+    cleared; metadata (nbgrader's included) is kept.
+
+    Returns:
+        `notebook`.
+
+    Raises:
+        ValueError: on a code solution cell without markers, markers in a cell that is not a solution cell,
+            or unbalanced markers; the message names the cell's grade_id.
+    """
+    for index, cell in enumerate(notebook.cells):
+        where = f"Lab cell {cell_name(cell, index)}"
+        stub = MARKDOWN_STUB if cell.cell_type == "markdown" else CODE_STUB
+        source, solutions = strip_solutions(cell.source, where, stub)
+        source, _ = strip_hidden_tests(source, where)
+        if is_solution_cell(cell):
+            if solutions == 0 and cell.cell_type == "code":
+                raise ValueError(
+                    f"{where} is a solution cell without `{BEGIN_SOLUTION}` / `{END_SOLUTION}` markers."
+                )
+        elif solutions:
+            raise ValueError(
+                f"{where} holds `{BEGIN_SOLUTION}` markers but is not a solution cell "
+                '(set "solution": true in its nbgrader metadata).'
+            )
+        cell.source = source
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return notebook
+
+
+def write_atomic(path, text):
+    """Writes `text` to `path` through a temporary file and `os.replace`, so readers never see half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def release(source_path, out_dir):
+    """Writes the student version of the lab `source_path` into `out_dir` under the same file name.
+
+    Deterministic: rerunning on the same source gives a byte-identical file.
+
+    Example:
+
+    >>> release("labs/01_initialization.ipynb", "build/release")
+    'build/release/01_initialization.ipynb'
+
+    Args:
+        source_path: String. A lab source notebook (with solutions).
+        out_dir: String. Output folder (created if needed); must not be the source's folder.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: if `source_path` is not a file, `out_dir` is the source's folder, or the notebook breaks
+            the lab format (see `release_notebook`).
+    """
+    import nbformat
+
+    if not isinstance(source_path, str | os.PathLike) or not os.path.isfile(source_path):
+        raise ValueError(
+            f"Argument `source_path` must be a notebook file. Received: source_path={source_path!r}"
+        )
+    if not isinstance(out_dir, str | os.PathLike) or not str(out_dir):
+        raise ValueError(f"Argument `out_dir` must be a folder path. Received: out_dir={out_dir!r}")
+    if os.path.abspath(os.path.dirname(source_path)) == os.path.abspath(out_dir):
+        raise ValueError(
+            f"Argument `out_dir` must differ from the source's folder (it would overwrite the solutions). "
+            f"Received: out_dir={out_dir!r}"
+        )
+    notebook = nbformat.read(source_path, as_version=4)
+    release_notebook(notebook)
+    path = os.path.join(out_dir, os.path.basename(source_path))
+    write_atomic(path, nbformat.writes(notebook) + "\n")
+    return path
