@@ -1,0 +1,317 @@
+"""dlkit.schedules against NumPy references of the papers' formulas and PyTorch's OneCycleLR, in and out of fit."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import dlkit
+from dlkit.schedules import CyclicLR, LinearWarmup, OneCycleLR, SnapshotCosineDecay
+
+STEPS = np.arange(0, 100)
+
+
+# ---------------------------------------------------------------- references (written from the papers / torch)
+
+
+def cyclic_reference(
+    step, base_lr, max_lr, step_size, mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle"
+):
+    cycle = math.floor(1 + step / (2 * step_size))
+    x = abs(step / step_size - 2 * cycle + 1)
+    if scale_fn is not None:
+        scale = scale_fn(cycle if scale_mode == "cycle" else step)
+    else:
+        scale = {"triangular": 1.0, "triangular2": 1 / 2 ** (cycle - 1), "exp_range": gamma**step}[mode]
+    return base_lr + (max_lr - base_lr) * max(0.0, 1 - x) * scale
+
+
+def snapshot_reference(t, initial_lr, total, m):
+    """Huang et al. eq. (2), t 1-based."""
+    length = math.ceil(total / m)
+    return initial_lr / 2 * (math.cos(math.pi * ((t - 1) % length) / length) + 1)
+
+
+def one_cycle_reference(
+    step, max_lr, total, pct=0.3, anneal="cos", div=25.0, final_div=1e4, three_phase=False
+):
+    """torch.optim.lr_scheduler.OneCycleLR.get_lr, with its phase table, for step_num = step."""
+    initial = max_lr / div
+    low = initial / final_div
+    if three_phase:
+        phases = [
+            (pct * total - 1, initial, max_lr),
+            (2 * pct * total - 2, max_lr, initial),
+            (total - 1, initial, low),
+        ]
+    else:
+        phases = [(pct * total - 1, initial, max_lr), (total - 1, max_lr, low)]
+    start_step = 0
+    for i, (end_step, start, end) in enumerate(phases):
+        if step <= end_step or i == len(phases) - 1:
+            p = (step - start_step) / (end_step - start_step)
+            if anneal == "cos":
+                return end + (start - end) / 2.0 * (math.cos(math.pi * p) + 1)
+            return (end - start) * p + start
+        start_step = end_step
+
+
+def evaluate(schedule, steps):
+    """Eager (a vector of steps), in-graph (a symbolic scalar int64 step) and NumPy evaluations of a schedule."""
+    eager = np.asarray(schedule(np.asarray(steps, "int64")), dtype=np.float64)
+    graph_fn = tf.function(lambda s: schedule(s))
+    graph = np.array([float(graph_fn(tf.constant(int(s), tf.int64))) for s in steps[::7]])
+    return eager, graph, np.asarray(schedule.value(steps))
+
+
+def assert_schedule(schedule, reference, steps=STEPS):
+    expected = np.array([reference(int(s)) for s in steps])
+    eager, graph, numpy_values = evaluate(schedule, steps)
+    np.testing.assert_allclose(eager, expected, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(graph, expected[::7], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(numpy_values, expected, rtol=1e-12, atol=1e-15)
+    # The float32 the optimizer sees is the same from both code paths.
+    np.testing.assert_array_equal(eager.astype(np.float32), numpy_values.astype(np.float32))
+
+
+# ---------------------------------------------------------------- formulas
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(base_lr=0.001, max_lr=0.006, step_size=7),
+        dict(base_lr=0.001, max_lr=0.006, step_size=7, mode="triangular2"),
+        dict(base_lr=0.001, max_lr=0.006, step_size=7, mode="exp_range", gamma=0.99),
+        dict(base_lr=0.0, max_lr=0.1, step_size=2.5),
+        dict(base_lr=0.01, max_lr=0.1, step_size=5, scale_fn=lambda c: 1 / (1.0 + c), scale_mode="cycle"),
+        dict(
+            base_lr=0.01, max_lr=0.1, step_size=5, scale_fn=lambda s: 0.5 + 0.0 * s, scale_mode="iterations"
+        ),
+    ],
+)
+def test_cyclic_matches_smith_formula(kwargs):
+    assert_schedule(CyclicLR(**kwargs), lambda s: cyclic_reference(s, **kwargs))
+
+
+def test_cyclic_published_points():
+    # Smith's example (and bckenstler/CLR's README): base 0.001, max 0.006, step_size 2000.
+    schedule = CyclicLR(0.001, 0.006, 2000)
+    assert schedule.value(0) == pytest.approx(0.001)
+    assert schedule.value(1000) == pytest.approx(0.0035)
+    assert schedule.value(2000) == pytest.approx(0.006)
+    assert schedule.value(4000) == pytest.approx(0.001)
+    halved = CyclicLR(0.001, 0.006, 2000, mode="triangular2")
+    assert halved.value(6000) == pytest.approx(0.001 + 0.005 / 2)
+    assert halved.value(10000) == pytest.approx(0.001 + 0.005 / 4)
+
+
+@pytest.mark.parametrize("total, m", [(100, 5), (37, 4), (15, 15), (10, 1)])
+def test_snapshot_cosine_matches_huang_formula(total, m):
+    schedule = SnapshotCosineDecay(0.2, total, m)
+    assert_schedule(schedule, lambda s: snapshot_reference(s + 1, 0.2, total, m), steps=np.arange(total + 3))
+    # Every cycle restarts at initial_lr.
+    length = math.ceil(total / m)
+    assert all(schedule.value(k * length) == pytest.approx(0.2) for k in range(m))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(max_lr=0.1, total=100),
+        dict(max_lr=0.1, total=37, pct=0.25),
+        dict(max_lr=1.0, total=50, anneal="linear"),
+        dict(max_lr=0.1, total=100, three_phase=True),
+        dict(max_lr=0.5, total=41, pct=0.4, anneal="linear", three_phase=True, div=10.0, final_div=100.0),
+    ],
+)
+def test_one_cycle_matches_torch(kwargs):
+    schedule = OneCycleLR(
+        kwargs["max_lr"],
+        kwargs["total"],
+        pct_start=kwargs.get("pct", 0.3),
+        anneal_strategy=kwargs.get("anneal", "cos"),
+        div_factor=kwargs.get("div", 25.0),
+        final_div_factor=kwargs.get("final_div", 1e4),
+        three_phase=kwargs.get("three_phase", False),
+    )
+    steps = np.arange(kwargs["total"])
+    assert_schedule(schedule, lambda s: one_cycle_reference(s, **kwargs), steps=steps)
+    # Beyond total_steps the rate holds at its minimum (torch raises there).
+    assert schedule.value(kwargs["total"] + 10) == pytest.approx(schedule.value(kwargs["total"] - 1))
+
+
+def test_one_cycle_published_endpoints():
+    schedule = OneCycleLR(0.1, 100)
+    assert schedule.value(0) == pytest.approx(0.1 / 25)  # initial = max_lr / div_factor
+    assert schedule.value(29) == pytest.approx(0.1)  # peak at pct_start * total - 1
+    assert schedule.value(99) == pytest.approx(0.1 / 25 / 1e4)  # min = initial / final_div_factor
+
+
+def test_linear_warmup_float_and_schedule():
+    assert_schedule(LinearWarmup(10, 0.1), lambda s: 0.1 * s / 10 if s < 10 else 0.1)
+    assert_schedule(LinearWarmup(10, 0.1, start_lr=0.01, mode="constant"), lambda s: 0.01 if s < 10 else 0.1)
+    decay = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=20, decay_rate=0.5)
+
+    def reference(s):
+        after = lambda k: 0.1 * 0.5 ** (k / 20)  # noqa: E731
+        return 0.02 + (after(10) - 0.02) * s / 10 if s < 10 else after(s)
+
+    schedule = LinearWarmup(10, decay, start_lr=0.02)
+    expected = np.array([reference(s) for s in STEPS])
+    np.testing.assert_allclose(np.asarray(schedule(STEPS)), expected, rtol=1e-5)
+    np.testing.assert_allclose(schedule.value(STEPS), expected, rtol=1e-5)
+    assert float(schedule(tf.constant(12, tf.int64))) == pytest.approx(reference(12), rel=1e-6)
+    # Wrapping a dlkit schedule stays exact.
+    cyclic = CyclicLR(0.001, 0.006, 4)
+    assert_schedule(
+        LinearWarmup(6, cyclic),
+        lambda s: (
+            cyclic_reference(6, 0.001, 0.006, 4) * s / 6 if s < 6 else cyclic_reference(s, 0.001, 0.006, 4)
+        ),
+    )
+
+
+# ---------------------------------------------------------------- in real fit calls
+
+
+def lr_probe_model(learning_rate):
+    """y = w * x with x = 1 and loss = mean(y): the gradient is exactly 1, so SGD moves w by -lr."""
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss=probe_loss)
+    return model
+
+
+@keras.saving.register_keras_serializable(package="dlkit_tests")
+def probe_loss(y_true, y_pred):
+    return keras.ops.mean(y_pred)
+
+
+class AppliedLearningRate(keras.callbacks.Callback):
+    """Records the rate each SGD step really applied: zero the weight before the step, read -w after it."""
+
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.layers[0].kernel.assign(np.zeros((1, 1), "float32"))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.rates.append(-float(self.model.layers[0].kernel.numpy()[0, 0]))
+
+
+X_PROBE = np.ones((37, 1), "float32")  # 37 samples, batch 8: 5 steps per epoch, the last one short
+
+
+def fit_probe(model, epochs, initial_epoch=0, callbacks=()):
+    recorder = AppliedLearningRate()
+    model.fit(
+        X_PROBE,
+        X_PROBE,
+        batch_size=8,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        callbacks=[*callbacks, recorder],
+        verbose=0,
+        shuffle=False,
+    )
+    return np.array(recorder.rates)
+
+
+SCHEDULES = {
+    "cyclic": (
+        lambda: CyclicLR(0.01, 0.1, 3, mode="triangular2"),
+        lambda s: cyclic_reference(s, 0.01, 0.1, 3, "triangular2"),
+    ),
+    "snapshot": (lambda: SnapshotCosineDecay(0.1, 25, 3), lambda s: snapshot_reference(s + 1, 0.1, 25, 3)),
+    "one_cycle": (lambda: OneCycleLR(0.1, 25), lambda s: one_cycle_reference(s, 0.1, 25)),
+    "warmup": (
+        lambda: LinearWarmup(7, CyclicLR(0.01, 0.1, 3)),
+        lambda s: cyclic_reference(7, 0.01, 0.1, 3) * s / 7 if s < 7 else cyclic_reference(s, 0.01, 0.1, 3),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_schedule_in_fit_resumes_after_keras_save(name, tmp_path):
+    """Recorded rates of 3 epochs, .keras save, load, 2 more epochs == the formula for all 25 steps."""
+    make, reference = SCHEDULES[name]
+    dlkit.set_seed(0)
+    model = lr_probe_model(make())
+    first = fit_probe(model, epochs=3)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.optimizer._learning_rate) is type(model.optimizer._learning_rate)
+    assert loaded.optimizer._learning_rate.get_config() == model.optimizer._learning_rate.get_config()
+    assert int(loaded.optimizer.iterations.numpy()) == 15
+    second = fit_probe(loaded, epochs=5, initial_epoch=3)
+    expected = np.array([reference(s) for s in range(25)], dtype=np.float32)
+    np.testing.assert_allclose(np.concatenate([first, second]), expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        CyclicLR(0.001, 0.006, 4, mode="exp_range", gamma=0.9),
+        SnapshotCosineDecay(0.1, 30, 4),
+        OneCycleLR(0.2, 30, pct_start=0.4, anneal_strategy="linear", three_phase=True),
+        LinearWarmup(
+            5, keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5), mode="constant", start_lr=0.01
+        ),
+        LinearWarmup(5, 0.3),
+    ],
+    ids=["cyclic", "snapshot", "one_cycle", "warmup_decay", "warmup_float"],
+)
+def test_config_round_trip(schedule):
+    rebuilt = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(schedule))
+    assert type(rebuilt) is type(schedule)
+    assert rebuilt.get_config() == schedule.get_config()
+    np.testing.assert_allclose(
+        [float(rebuilt(s)) for s in range(30)], [float(schedule(s)) for s in range(30)]
+    )
+
+
+# ---------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: CyclicLR(0.001, 0.006, 0),
+        lambda: CyclicLR(0.001, 0.006, -3),
+        lambda: CyclicLR(0.01, 0.006, 10),
+        lambda: CyclicLR(0.001, 0.006, 10, mode="sawtooth"),
+        lambda: CyclicLR(0.001, 0.006, 10, mode="exp_range", gamma=0.0),
+        lambda: CyclicLR(0.001, 0.006, 10, scale_fn="not callable"),
+        lambda: CyclicLR(0.001, 0.006, 10, scale_mode="epoch"),
+        lambda: CyclicLR(-0.001, 0.006, 10),
+        lambda: SnapshotCosineDecay(0.1, 10, 11),
+        lambda: SnapshotCosineDecay(0.0, 10, 2),
+        lambda: SnapshotCosineDecay(0.1, 10.5, 2),
+        lambda: OneCycleLR(0.1, 1),
+        lambda: OneCycleLR(0.0, 100),
+        lambda: OneCycleLR(0.1, 100, pct_start=1.0),
+        lambda: OneCycleLR(0.1, 100, anneal_strategy="exp"),
+        lambda: OneCycleLR(0.1, 100, pct_start=0.6, three_phase=True),
+        lambda: OneCycleLR(0.1, 5, pct_start=0.1),
+        lambda: OneCycleLR(0.1, 100, div_factor=0),
+        lambda: LinearWarmup(0, 0.1),
+        lambda: LinearWarmup(10, "fast"),
+        lambda: LinearWarmup(10, 0.1, mode="cosine"),
+        lambda: LinearWarmup(10, -0.1),
+    ],
+)
+def test_bad_arguments_raise_value_error(build):
+    with pytest.raises(ValueError):
+        build()
+
+
+def test_value_rejects_negative_step():
+    with pytest.raises(ValueError):
+        CyclicLR(0.001, 0.006, 4).value(-1)
