@@ -1,5 +1,8 @@
 """Gradient checking: the GradientTape gradient against two-sided differences, in full or fast mode."""
 
+import contextlib
+import logging
+
 import numpy as np
 import tensorflow as tf
 
@@ -63,8 +66,26 @@ def _fast_check(engine, grads, names, epsilon, threshold, num_directions, rng):
     return rows, np.concatenate(analytic), np.concatenate(numerical)
 
 
-def run_gradcheck(fn, tensors, names, *, epsilon, mode, threshold, num_directions, seed, chunk_size, notes=()):
+@contextlib.contextmanager
+def _quiet_retracing():
+    # Each check compiles fresh tf.functions for a new fn, which TensorFlow reports as "retracing" warnings
+    # after a few calls; they are expected here and would otherwise clutter notebooks (nbval compares stderr).
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def run_gradcheck(fn, tensors, names, **settings):
     """gradcheck on already converted float64 tensors (shared with gradcheck_model)."""
+    with _quiet_retracing():
+        return _run_gradcheck(fn, tensors, names, **settings)
+
+
+def _run_gradcheck(fn, tensors, names, *, epsilon, mode, threshold, num_directions, seed, chunk_size, notes=()):
     cost, grads = _analytic_gradients(fn, tensors)
     engine = _PerturbedCost(fn, tensors)
     notes = list(notes)
