@@ -50,7 +50,13 @@ def plot_decision_boundary(model, x, y, *, resolution=200, padding=0.25, ax=None
     resolution = check_int("resolution", resolution, minimum=10)
     if not callable(model) and not hasattr(model, "predict"):
         raise ValueError(f"Argument `model` must be a Keras model or a callable. Received: {type(model).__name__}")
-    predict = (lambda p: model.predict(p, verbose=0)) if hasattr(model, "predict") else model
+    if hasattr(model, "predict"):
+        # One direct call on the whole grid: `predict` builds a data pipeline per call, which costs more than
+        # the small 2-D nets this plot is for.
+        def predict(points):
+            return np.asarray(model(points, training=False))
+    else:
+        predict = model
 
     x_min, y_min = x.min(axis=0) - padding
     x_max, y_max = x.max(axis=0) + padding
