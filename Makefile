@@ -12,6 +12,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.dlkit-installed
 LAB ?=
 PYTEST_ARGS ?=
+# Two pytest workers (pytest-xdist); each notebook stays on one worker (--dist loadfile). WORKERS=0: serial.
+WORKERS ?= 2
 export MPLBACKEND := Agg
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -30,7 +32,7 @@ run: $(STAMP)
 	$(BIN)/dlkit labs run $(LAB)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests labs --nbval --nbval-current-env --nbval-sanitize-with labs/nbval_sanitize.cfg $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile tests labs --nbval --nbval-current-env --nbval-sanitize-with labs/nbval_sanitize.cfg $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab labs/

@@ -3,6 +3,8 @@
 For each graded lab: its source (the solution) grades full marks with every check cell earning its points, and
 its student release grades zero with every check cell failing — so no check can pass on a blank notebook.
 Labs without graded exercises (no nbgrader solution cells, e.g. a setup lab) are skipped.
+
+All labs are graded in one batch (two sandboxed runs at a time), then each lab's rows are asserted on its own.
 """
 
 import glob
@@ -24,17 +26,29 @@ def _is_graded(path):
     return any(cell.get("metadata", {}).get("nbgrader", {}).get("solution") for cell in cells)
 
 
+GRADED = [lab for lab in LABS if _is_graded(lab)]
+
+
+@pytest.fixture(scope="module")
+def graded_rows(tmp_path_factory):
+    """{lab file name: (solution row, release row)} from one `grade` call over every graded lab."""
+    folder = tmp_path_factory.mktemp("roundtrip")
+    submissions = []
+    for lab in GRADED:
+        name = os.path.basename(lab)
+        submissions.append(str(shutil.copy(lab, folder / ("solution-" + name))))
+        student = release(lab, str(folder / "release"))
+        submissions.append(str(shutil.copy(student, folder / ("student-" + name))))
+    rows = grade(submissions, source=LABS_DIR, jobs=2, timeout=900)
+    return {os.path.basename(lab): (rows[2 * i], rows[2 * i + 1]) for i, lab in enumerate(GRADED)}
+
+
 @pytest.mark.parametrize("lab", LABS, ids=[os.path.basename(p).removesuffix(".ipynb") for p in LABS])
-def test_solution_grades_full_marks_and_release_grades_zero(lab, tmp_path):
-    if not _is_graded(lab):
+def test_solution_grades_full_marks_and_release_grades_zero(lab, graded_rows):
+    if lab not in GRADED:
         pytest.skip("no graded exercises in this lab")
     name = os.path.basename(lab)
-    submissions = tmp_path / "submissions"
-    submissions.mkdir()
-    solution = str(shutil.copy(lab, submissions / ("solution-" + name)))
-    student = str(shutil.copy(release(lab, str(tmp_path / "release")), submissions / ("student-" + name)))
-
-    solved, blank = grade([solution, student], source=LABS_DIR, jobs=2, timeout=900)
+    solved, blank = graded_rows[name]
 
     lab_name = name.removesuffix(".ipynb")
     assert solved.lab == blank.lab == lab_name
