@@ -1,0 +1,250 @@
+"""Visible checks for lab 09 (convolutional networks): a convolution step, the convolution and pooling forward
+passes, and a small CNN on the 8x8 digits.
+
+Conventions of the lab (Keras's, channels last): activations `A` have shape (m, n_H, n_W, n_C), a convolution's
+weights `W` have shape (f, f, n_C_prev, n_C) and its bias `b` shape (n_C,), as in `keras.layers.Conv2D`. The
+references are Keras's own layers (`Conv2D`, `MaxPooling2D`, `AveragePooling2D`) given the same weights; on a
+mismatch the checks try the usual mistakes (a flipped kernel, a forgotten bias or stride, pooling across
+channels) and name the one that matches.
+"""
+
+import numpy as np
+
+from dlkit.lab_checks.expect import _fail, expect_close, expect_shape, expect_true, passed
+
+
+def _as_float_array(where, value):
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        _fail(where, f"must return an array of numbers, got {type(value).__name__}")
+
+
+def _close(value, expected, rtol=1e-4, atol=1e-5):
+    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
+    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=rtol, atol=atol))
+
+
+def _diagnose(where, value, mistakes):
+    """Fails with the message of the first (message, wrong) whose wrong value `value` reproduces."""
+    for message, wrong in mistakes:
+        wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
+        if _close(value, wrong):
+            _fail(where, message)
+
+
+def _keras_conv(A, W, b, stride, pad):
+    """Keras's Conv2D on the zero-padded input: the independent reference (symmetric padding, then "valid")."""
+    import keras
+
+    A = np.pad(A, ((0, 0), (pad, pad), (pad, pad), (0, 0))).astype("float32")
+    layer = keras.layers.Conv2D(W.shape[3], W.shape[:2], strides=stride, padding="valid")
+    layer.build(A.shape)
+    layer.set_weights([W.astype("float32"), np.asarray(b, "float32").reshape(-1)])
+    return keras.ops.convert_to_numpy(layer(A)).astype(float)
+
+
+def _keras_pool(A, f, stride, mode):
+    import keras
+
+    layer_class = keras.layers.MaxPooling2D if mode == "max" else keras.layers.AveragePooling2D
+    layer = layer_class(pool_size=f, strides=stride, padding="valid")
+    return keras.ops.convert_to_numpy(layer(A.astype("float32"))).astype(float)
+
+
+def _windows(A, f, stride, out_h, out_w, step=None):
+    """Yields (h, w, window) with window = A[:, h*step : h*step + f, w*step : w*step + f, :]."""
+    step = stride if step is None else step
+    for h in range(out_h):
+        for w in range(out_w):
+            yield h, w, A[:, h * step:h * step + f, w * step:w * step + f, :]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 1: one step of a convolution
+
+
+def check_conv_single_step(conv_single_step):
+    """Checks `conv_single_step(a_slice_prev, W, b)`: sum(a_slice_prev * W) + b, one number."""
+    rng = np.random.default_rng(901)
+    a_slice = rng.normal(size=(3, 3, 4))
+    W = rng.normal(size=(3, 3, 4))
+    b = rng.normal(size=(1, 1, 1))
+    where = "conv_single_step(a_slice_prev, W, b) with shapes (3, 3, 4), (3, 3, 4), (1, 1, 1)"
+    out = _as_float_array(where, conv_single_step(a_slice.copy(), W.copy(), b.copy()))
+    product = a_slice * W
+    if out.shape == product.shape:
+        _fail(where, "returned the elementwise product, one value per position: sum it into one number "
+                     "(np.sum(a_slice_prev * W)), then add the bias")
+    expect_true(where, out.size == 1, f"must return one number, got an array of shape {out.shape}")
+    value = out.reshape(())
+    expected = product.sum() + b.item()
+    _diagnose(where, value, [
+        ("the bias is missing: Z = sum(a_slice_prev * W) + b", product.sum()),
+        ("you subtracted the bias: Z = sum(a_slice_prev * W) + b", product.sum() - b.item()),
+        ("you took the mean of the products instead of their sum", product.mean() + b.item()),
+        ("you flipped the filter (true convolution). Deep-learning 'convolution' is cross-correlation: multiply "
+         "each input value by the weight at the same position, no flip", (a_slice * W[::-1, ::-1]).sum() + b.item()),
+    ])
+    expect_close(where, value, expected, rtol=1e-6, atol=1e-9)
+
+    where = "conv_single_step on the 3x3 top-left window of the lab's 5x5 image, filter [[1,0,1],[0,1,0],[1,0,1]]"
+    image = np.array([[1, 1, 1], [0, 1, 1], [0, 0, 1]], dtype=float)[..., None]
+    kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=float)[..., None]
+    value = _as_float_array(where, conv_single_step(image, kernel, np.zeros((1, 1, 1))))
+    expect_true(where, value.size == 1, f"must return one number, got an array of shape {value.shape}")
+    expect_close(where, value.reshape(()), 4.0)
+    passed("conv_single_step")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 2: the convolution forward pass
+
+
+def _conv_loop(A, W, b, stride, pad, *, flip=False, bias=True, step=None):
+    """NumPy convolution with the mistakes switched on by the flags (used to name a student's mistake)."""
+    f, n_C = W.shape[0], W.shape[3]
+    A = np.pad(A, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    out_h = (A.shape[1] - f) // stride + 1
+    out_w = (A.shape[2] - f) // stride + 1
+    kernel = W[::-1, ::-1] if flip else W
+    Z = np.zeros((A.shape[0], out_h, out_w, n_C))
+    for h, w, window in _windows(A, f, stride, out_h, out_w, step):
+        Z[:, h, w, :] = np.tensordot(window, kernel, axes=([1, 2, 3], [0, 1, 2]))
+    return Z + (np.reshape(b, -1) if bias else 0.0)
+
+
+def check_conv_forward(conv_forward):
+    """Checks `conv_forward(A_prev, W, b, stride, pad)` against `keras.layers.Conv2D` with the same weights."""
+    rng = np.random.default_rng(902)
+    cases = [
+        ((2, 5, 5, 3), 3, 4, 1, 0),
+        ((2, 5, 6, 3), 3, 2, 1, 1),
+        ((1, 7, 7, 2), 3, 3, 2, 1),
+        ((2, 6, 5, 1), 2, 2, 2, 0),
+    ]
+    for shape, f, n_C, stride, pad in cases:
+        A = rng.normal(size=shape)
+        W = rng.normal(size=(f, f, shape[3], n_C))
+        b = rng.normal(size=(n_C,))
+        where = (f"conv_forward(A_prev of shape {shape}, W of shape {W.shape}, b of shape {b.shape}, "
+                 f"stride={stride}, pad={pad})")
+        A_copy = A.copy()
+        out = _as_float_array(where, conv_forward(A_copy, W.copy(), b.copy(), stride, pad))
+        expect_true(where, np.array_equal(A_copy, A), "your conv_forward changed A_prev in place")
+        out_h = (shape[1] + 2 * pad - f) // stride + 1
+        out_w = (shape[2] + 2 * pad - f) // stride + 1
+        expected_shape = (shape[0], out_h, out_w, n_C)
+        if out.shape != expected_shape:
+            hint = ""
+            if out.shape[1:3] == (shape[1] - f + 1, shape[2] - f + 1) and (pad or stride > 1):
+                hint = " (it looks like you ignored the padding or the stride)"
+            elif out.shape[-1] != n_C:
+                hint = f" (the last axis holds one channel per filter: n_C = W.shape[3] = {n_C})"
+            _fail(where, f"expected output shape {expected_shape} from n_H = floor((n_H_prev + 2*pad - f) / stride)"
+                         f" + 1, got {out.shape}{hint}")
+        mistakes = [
+            ("you flipped the kernel (true convolution). Like Keras, compute the cross-correlation: "
+             "sum(window * W[:, :, :, c]) with no flip", _conv_loop(A, W, b, stride, pad, flip=True)),
+            ("the bias is missing: add b[c] to every output of filter c",
+             _conv_loop(A, W, b, stride, pad, bias=False)),
+        ]
+        if stride > 1:
+            mistakes.append(("the windows do not move by `stride`: window (h, w) starts at row h * stride and "
+                             "column w * stride", _conv_loop(A, W, b, stride, pad, step=1)))
+        _diagnose(where, out, mistakes)
+        expect_close(where, out, _keras_conv(A, W, b, stride, pad), rtol=1e-4, atol=1e-4)
+    passed("conv_forward")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 3: pooling
+
+
+def _pool_loop(A, f, stride, mode, *, step=None, across_channels=False):
+    out_h = (A.shape[1] - f) // stride + 1
+    out_w = (A.shape[2] - f) // stride + 1
+    reduce = np.max if mode == "max" else np.mean
+    out = np.zeros((A.shape[0], out_h, out_w, A.shape[3]))
+    for h, w, window in _windows(A, f, stride, out_h, out_w, step):
+        if across_channels:
+            out[:, h, w, :] = reduce(window, axis=(1, 2, 3))[:, None]
+        else:
+            out[:, h, w, :] = reduce(window, axis=(1, 2))
+    return out
+
+
+def check_pool_forward(pool_forward):
+    """Checks `pool_forward(A_prev, f, stride, mode)` against `keras.layers.MaxPooling2D`/`AveragePooling2D`."""
+    rng = np.random.default_rng(903)
+    cases = [((2, 4, 4, 3), 2, 2, "max"), ((2, 5, 7, 2), 3, 2, "max"), ((1, 5, 5, 3), 3, 1, "max"),
+             ((2, 4, 6, 3), 2, 2, "average"), ((1, 5, 5, 2), 3, 2, "average")]
+    for shape, f, stride, mode in cases:
+        A = rng.normal(size=shape)
+        where = f"pool_forward(A_prev of shape {shape}, f={f}, stride={stride}, mode={mode!r})"
+        A_copy = A.copy()
+        out = _as_float_array(where, pool_forward(A_copy, f, stride, mode))
+        expect_true(where, np.array_equal(A_copy, A), "your pool_forward changed A_prev in place")
+        expected_shape = (shape[0], (shape[1] - f) // stride + 1, (shape[2] - f) // stride + 1, shape[3])
+        if out.shape != expected_shape:
+            hint = ""
+            if out.shape[-1] != shape[3]:
+                hint = " (pooling keeps every channel: the last axis stays n_C_prev)"
+            _fail(where, f"expected output shape {expected_shape} from n_H = floor((n_H_prev - f) / stride) + 1, "
+                         f"got {out.shape}{hint}")
+        other = "average" if mode == "max" else "max"
+        mistakes = [
+            (f"you computed the {other} of each window; mode={mode!r} asks for the {mode}",
+             _pool_loop(A, f, stride, other)),
+            ("you pooled across the channels too: pool each channel on its own (reduce over axes 1 and 2 only)",
+             _pool_loop(A, f, stride, mode, across_channels=True)),
+        ]
+        if stride > 1:
+            mistakes.append(("the windows do not move by `stride`: window (h, w) starts at row h * stride and "
+                             "column w * stride", _pool_loop(A, f, stride, mode, step=1)))
+        _diagnose(where, out, mistakes)
+        expect_close(where, out, _keras_pool(A, f, stride, mode), rtol=1e-5, atol=1e-5)
+    passed("pool_forward")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 4: a small CNN on the digits
+
+
+def check_digits_cnn(build_digits_cnn, test_accuracy=None, *, max_params=100_000, target=0.97):
+    """Checks the model `build_digits_cnn()` returns (convolutional, softmax over 10 classes, not too big) and,
+    when given, the test accuracy it reached after training."""
+    import keras
+
+    where = "build_digits_cnn()"
+    keras.utils.set_random_seed(0)
+    model = build_digits_cnn()
+    expect_true(where, isinstance(model, keras.Model),
+                f"must return a keras.Model (e.g. keras.Sequential([...])), got {type(model).__name__}")
+    x = np.random.default_rng(904).uniform(size=(3, 8, 8, 1)).astype("float32")
+    try:
+        out = keras.ops.convert_to_numpy(model(x))
+    except Exception as error:  # noqa: BLE001 - any failure here is the student's model
+        _fail(where, f"calling the model on a batch of shape (3, 8, 8, 1) failed: {type(error).__name__}: {error}. "
+                     "Start the model with keras.Input((8, 8, 1))")
+    expect_shape(where + " on a batch of 3 images", out, (3, 10))
+    expect_true(where, np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4),
+                "the outputs are not probabilities: end with Dense(10, activation='softmax') (the lab trains with "
+                "sparse_categorical_crossentropy on probabilities)")
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D | keras.layers.SeparableConv2D
+                                                           | keras.layers.DepthwiseConv2D)]
+    expect_true(where, len(convs) >= 2, f"expected at least two convolution layers, found {len(convs)}")
+    num_params = model.count_params()
+    expect_true(where, 1_000 <= num_params <= max_params,
+                f"has {num_params:,} parameters; keep it between 1,000 and {max_params:,} (pool, or use global "
+                "average pooling, before the Dense head)")
+    if test_accuracy is not None:
+        where = "test accuracy of your trained CNN"
+        expect_true(where, 0.0 <= float(test_accuracy) <= 1.0,
+                    f"expected a fraction in [0, 1], got {test_accuracy!r}")
+        expect_true(where, float(test_accuracy) >= target,
+                    f"{float(test_accuracy):.1%} is below the {target:.0%} target: check the activations (ReLU), "
+                    "the learning rate (Adam, about 1e-3 to 1e-2) and the number of epochs")
+    passed("digits_cnn")
