@@ -14,7 +14,6 @@ LAB ?=
 PYTEST_ARGS ?=
 # Two pytest workers (pytest-xdist); each notebook stays on one worker (--dist loadfile). WORKERS=0: serial.
 WORKERS ?= 2
-export MPLBACKEND := Agg
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

@@ -2,11 +2,12 @@
 
 import os
 
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import matplotlib  # noqa: E402
 
+# Agg for this process only. Not through MPLBACKEND: nbval's lab kernels inherit the environment and would then
+# draw nothing, since their figures are shown by the inline backend.
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402

@@ -54,7 +54,7 @@ ATTACKS = {
         "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
         "def softmax(z):\n    return np.exp(z)\n",
     ),
-    # ex1: patches dlkit.lab_checks; ex2: patches the assert machinery (AssertionError, the check's _fail).
+    # ex1: patches dlkit.lab_checks; ex2: patches the assert machinery (AssertionError, the checks' fail).
     "cheat_checks_and_assert": (
         "import dlkit.lab_checks, dlkit.lab_checks.expect as expect\n"
         "for name in ('expect_close', 'expect_shape', 'expect_dtype', 'expect_true'):\n"
@@ -66,7 +66,7 @@ ATTACKS = {
         "class Swallowed(BaseException):\n    pass\n"
         "builtins.AssertionError = Swallowed\n"
         "expect.ExerciseCheckError = Swallowed\n"
-        "expect._fail = lambda where, message: None\n"
+        "expect.fail = lambda where, message: None\n"
         "def softmax(z):\n    return np.ones_like(z) / 4\n",
     ),
     "redefine_check_functions": (

@@ -8,7 +8,7 @@ on small fixed inputs and, on a mismatch, tries the usual mistakes and names the
 
 import numpy as np
 
-from dlkit.lab_checks.expect import _fail, expect_close, expect_shape, expect_true, passed
+from dlkit.lab_checks.expect import as_float_array, diagnose, expect_close, expect_shape, expect_true, passed
 
 EPSILON = 1e-3
 
@@ -35,27 +35,6 @@ def _call(function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
-def _as_float_array(where, value):
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        _fail(where, f"must return an array of numbers, got {type(value).__name__}")
-
-
-def _close(value, expected, rtol=1e-6, atol=1e-9):
-    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
-    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=rtol, atol=atol))
-
-
-def _diagnose(where, value, mistakes, rtol=1e-6, atol=1e-9):
-    """Fails with the message of the first (message, wrong) whose wrong value `value` reproduces."""
-    for message, wrong in mistakes:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
-        if np.all(np.isfinite(wrong)) and _close(value, wrong, rtol, atol):
-            _fail(where, message)
-
-
 def _pair(where, out, names):
     expect_true(where, isinstance(out, (tuple, list)) and len(out) == len(names),
                 f"must return a tuple ({', '.join(names)})")
@@ -75,10 +54,10 @@ def check_batchnorm_forward(batchnorm_forward):
     original = z.copy()
     result = _pair(where, _call(batchnorm_forward, z, gamma.copy(), beta.copy()), ("out", "cache"))
     expect_true(where, np.array_equal(z, original), "your function changed `z` in place: compute into new arrays")
-    out = _as_float_array(where, result[0])
+    out = as_float_array(where, result[0])
     expect_shape(where, out, z.shape)
     expected = _forward(z, gamma, beta)
-    _diagnose(where, out, [
+    diagnose(where, out, [
         ("you normalized each example (row) over its units: batch norm averages over the batch, axis=0",
          _forward(z, gamma, beta, axis=1)),
         ("you used the unbiased variance (ddof=1, divides by m - 1): batch norm uses (1/m) * sum (z - mu)^2, "
@@ -95,11 +74,11 @@ def check_batchnorm_forward(batchnorm_forward):
 
     where = "batchnorm_forward(z, ones, zeros, epsilon=0.5) on z = [[1, 2], [1, 4]]"
     small = np.array([[1.0, 2.0], [1.0, 4.0]])
-    out = _as_float_array(where, _call(batchnorm_forward, small, np.ones(2), np.zeros(2), 0.5)[0])
+    out = as_float_array(where, _call(batchnorm_forward, small, np.ones(2), np.zeros(2), 0.5)[0])
     expect_true(where, out.shape == (2, 2) and np.all(np.isfinite(out)),
                 "got NaN or a wrong shape for a unit whose batch values are all equal (variance 0): epsilon "
                 "keeps the division safe")
-    _diagnose(where, out, [("you ignored the `epsilon` argument (used a fixed value)",
+    diagnose(where, out, [("you ignored the `epsilon` argument (used a fixed value)",
                             _forward(small, 1.0, 0.0, epsilon=EPSILON))])
     expect_close(where, out, _forward(small, 1.0, 0.0, epsilon=0.5), rtol=1e-6, atol=1e-9)
     passed("batchnorm_forward")
@@ -119,16 +98,16 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
     where = "batchnorm_backward(dout, cache) with z, dout of shape (6, 3)"
     _, cache = _call(batchnorm_forward, z.copy(), gamma.copy(), beta.copy())
     result = _pair(where, _call(batchnorm_backward, dout.copy(), cache), ("dz", "dgamma", "dbeta"))
-    dz, dgamma, dbeta = (_as_float_array(where, value) for value in result)
+    dz, dgamma, dbeta = (as_float_array(where, value) for value in result)
     expected_dz, expected_dgamma, expected_dbeta = _backward(dout, z, gamma)
     expect_shape(f"{where}: dbeta", dbeta, (3,))
-    _diagnose(f"{where}: dbeta", dbeta, [
+    diagnose(f"{where}: dbeta", dbeta, [
         ("dbeta is the mean of dout over the batch: it is the sum, dout.sum(axis=0)", dout.mean(axis=0)),
     ])
     expect_close(f"{where}: dbeta", dbeta, expected_dbeta, rtol=1e-6, atol=1e-9)
     expect_shape(f"{where}: dgamma", dgamma, (3,))
     z_hat = (z - z.mean(0)) / np.sqrt(z.var(0) + EPSILON)
-    _diagnose(f"{where}: dgamma", dgamma, [
+    diagnose(f"{where}: dgamma", dgamma, [
         ("dgamma = sum over the batch of dout * z_hat, not of dout * z", (dout * z).sum(axis=0)),
         ("dgamma is a sum over the batch, not a mean", (dout * z_hat).mean(axis=0)),
     ])
@@ -136,7 +115,7 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
     expect_shape(f"{where}: dz", dz, z.shape)
     inv_std = 1.0 / np.sqrt(z.var(0) + EPSILON)
     m = len(z)
-    _diagnose(f"{where}: dz", dz, [
+    diagnose(f"{where}: dz", dz, [
         ("dz = gamma * dout / sqrt(var + eps) treats mu and var as constants: add the two sums of the compact "
          "formula (they carry the gradient through the batch statistics)", gamma * inv_std * dout),
         ("dz is missing the 1/m: dz = gamma / (m sqrt(var + eps)) * (m dout - sum(dout) - z_hat sum(dout z_hat))",
@@ -216,16 +195,16 @@ def check_running_averages(update_running_averages, batchnorm_inference):
     for step, batch in enumerate(batches):
         out = _pair(where, _call(update_running_averages, mean, var, batch.copy(), momentum),
                     ("running_mean", "running_var"))
-        new_mean, new_var = _as_float_array(where, out[0]), _as_float_array(where, out[1])
+        new_mean, new_var = as_float_array(where, out[0]), as_float_array(where, out[1])
         expect_shape(where, new_mean, (3,))
         expect_shape(where, new_var, (3,))
         if step == 0:
             swapped = batch.mean(0) * momentum
-            _diagnose(where, new_mean, [
+            diagnose(where, new_mean, [
                 ("momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)", swapped),
                 ("you returned the batch mean: blend it into the running mean with the momentum", batch.mean(0)),
             ])
-            _diagnose(where, new_var, [
+            diagnose(where, new_var, [
                 ("use the biased batch variance (1/m, np.var's default), as Keras does",
                  momentum + batch.var(0, ddof=1) * (1 - momentum)),
                 ("you blended the batch standard deviation: blend the variance", momentum + batch.std(0) * (1 - momentum)),
@@ -249,11 +228,11 @@ def check_running_averages(update_running_averages, batchnorm_inference):
     layer.beta.assign(beta.astype("float32"))
     z = rng.normal(size=(4, 3))
     where = "batchnorm_inference(z, gamma, beta, running_mean, running_var) with z of shape (4, 3)"
-    out = _as_float_array(where, _call(batchnorm_inference, z.copy(), gamma, beta, keras_mean.astype(float),
+    out = as_float_array(where, _call(batchnorm_inference, z.copy(), gamma, beta, keras_mean.astype(float),
                                        keras_var.astype(float)))
     expect_shape(where, out, z.shape)
     rm, rv = keras_mean.astype(float), keras_var.astype(float)
-    _diagnose(where, out, [
+    diagnose(where, out, [
         ("you normalized with the batch's own statistics: at inference use the running mean and variance",
          _forward(z, gamma, beta)),
         ("epsilon is outside the square root", gamma * (z - rm) / (np.sqrt(rv) + EPSILON) + beta),
@@ -285,10 +264,10 @@ def check_my_batch_norm(layer_class):
     gamma, beta = keras.ops.convert_to_numpy(layer.gamma), keras.ops.convert_to_numpy(layer.beta)
 
     where_train = f"{where}(x, training=True) on x of shape (16, 4)"
-    out = _as_float_array(where_train, keras.ops.convert_to_numpy(layer(x, training=True)))
+    out = as_float_array(where_train, keras.ops.convert_to_numpy(layer(x, training=True)))
     expect_shape(where_train, out, x.shape)
     x64 = x.astype(float)
-    _diagnose(where_train, out, [
+    diagnose(where_train, out, [
         ("in training mode normalize with the batch's mean and variance, not the moving averages",
          lambda: gamma * x64 / np.sqrt(1.0 + EPSILON) + beta),
         ("you normalized each example over its features: batch norm averages over axis 0",
@@ -301,7 +280,7 @@ def check_my_batch_norm(layer_class):
     expect_true(where_train, not np.allclose(moving_mean, 0.0) or not np.allclose(moving_var, 1.0),
                 "the moving statistics did not change: update them in training mode with "
                 "self.moving_mean.assign(...)")
-    _diagnose(where_train, moving_mean, [
+    diagnose(where_train, moving_mean, [
         ("momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)", 0.8 * x64.mean(0)),
     ], rtol=1e-4, atol=1e-5)
     expect_close(f"{where_train}: moving_mean after one step", moving_mean, expected_mean, rtol=1e-4, atol=1e-5)
@@ -310,9 +289,9 @@ def check_my_batch_norm(layer_class):
     where_infer = f"{where}(x) after that step (training=None: inference)"
     before = (moving_mean.copy(), moving_var.copy())
     for training in (None, False):
-        out = _as_float_array(where_infer, keras.ops.convert_to_numpy(layer(x, training=training)))
+        out = as_float_array(where_infer, keras.ops.convert_to_numpy(layer(x, training=training)))
         expect_shape(where_infer, out, x.shape)
-        _diagnose(where_infer, out, [
+        diagnose(where_infer, out, [
             ("at inference (training=None or False) normalize with the moving averages, not the batch statistics",
              _forward(x64, gamma, beta)),
         ], rtol=1e-4, atol=1e-4)

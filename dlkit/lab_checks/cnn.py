@@ -10,29 +10,15 @@ channels) and name the one that matches.
 
 import numpy as np
 
-from dlkit.lab_checks.expect import _fail, expect_close, expect_shape, expect_true, passed
-
-
-def _as_float_array(where, value):
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        _fail(where, f"must return an array of numbers, got {type(value).__name__}")
-
-
-def _close(value, expected, rtol=1e-4, atol=1e-5):
-    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
-    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=rtol, atol=atol))
-
-
-def _diagnose(where, value, mistakes):
-    """Fails with the message of the first (message, wrong) whose wrong value `value` reproduces."""
-    for message, wrong in mistakes:
-        wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
-        if _close(value, wrong):
-            _fail(where, message)
+from dlkit.lab_checks.expect import (
+    as_float_array,
+    diagnose,
+    expect_close,
+    expect_shape,
+    expect_true,
+    fail,
+    passed,
+)
 
 
 def _keras_conv(A, W, b, stride, pad):
@@ -73,27 +59,27 @@ def check_conv_single_step(conv_single_step):
     W = rng.normal(size=(3, 3, 4))
     b = rng.normal(size=(1, 1, 1))
     where = "conv_single_step(a_slice_prev, W, b) with shapes (3, 3, 4), (3, 3, 4), (1, 1, 1)"
-    out = _as_float_array(where, conv_single_step(a_slice.copy(), W.copy(), b.copy()))
+    out = as_float_array(where, conv_single_step(a_slice.copy(), W.copy(), b.copy()))
     product = a_slice * W
     if out.shape == product.shape:
-        _fail(where, "returned the elementwise product, one value per position: sum it into one number "
+        fail(where, "returned the elementwise product, one value per position: sum it into one number "
                      "(np.sum(a_slice_prev * W)), then add the bias")
     expect_true(where, out.size == 1, f"must return one number, got an array of shape {out.shape}")
     value = out.reshape(())
     expected = product.sum() + b.item()
-    _diagnose(where, value, [
+    diagnose(where, value, [
         ("the bias is missing: Z = sum(a_slice_prev * W) + b", product.sum()),
         ("you subtracted the bias: Z = sum(a_slice_prev * W) + b", product.sum() - b.item()),
         ("you took the mean of the products instead of their sum", product.mean() + b.item()),
         ("you flipped the filter (true convolution). Deep-learning 'convolution' is cross-correlation: multiply "
          "each input value by the weight at the same position, no flip", (a_slice * W[::-1, ::-1]).sum() + b.item()),
-    ])
+    ], rtol=1e-4, atol=1e-5)
     expect_close(where, value, expected, rtol=1e-6, atol=1e-9)
 
     where = "conv_single_step on the 3x3 top-left window of the lab's 5x5 image, filter [[1,0,1],[0,1,0],[1,0,1]]"
     image = np.array([[1, 1, 1], [0, 1, 1], [0, 0, 1]], dtype=float)[..., None]
     kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=float)[..., None]
-    value = _as_float_array(where, conv_single_step(image, kernel, np.zeros((1, 1, 1))))
+    value = as_float_array(where, conv_single_step(image, kernel, np.zeros((1, 1, 1))))
     expect_true(where, value.size == 1, f"must return one number, got an array of shape {value.shape}")
     expect_close(where, value.reshape(()), 4.0)
     passed("conv_single_step")
@@ -132,7 +118,7 @@ def check_conv_forward(conv_forward):
         where = (f"conv_forward(A_prev of shape {shape}, W of shape {W.shape}, b of shape {b.shape}, "
                  f"stride={stride}, pad={pad})")
         A_copy = A.copy()
-        out = _as_float_array(where, conv_forward(A_copy, W.copy(), b.copy(), stride, pad))
+        out = as_float_array(where, conv_forward(A_copy, W.copy(), b.copy(), stride, pad))
         expect_true(where, np.array_equal(A_copy, A), "your conv_forward changed A_prev in place")
         out_h = (shape[1] + 2 * pad - f) // stride + 1
         out_w = (shape[2] + 2 * pad - f) // stride + 1
@@ -143,7 +129,7 @@ def check_conv_forward(conv_forward):
                 hint = " (it looks like you ignored the padding or the stride)"
             elif out.shape[-1] != n_C:
                 hint = f" (the last axis holds one channel per filter: n_C = W.shape[3] = {n_C})"
-            _fail(where, f"expected output shape {expected_shape} from n_H = floor((n_H_prev + 2*pad - f) / stride)"
+            fail(where, f"expected output shape {expected_shape} from n_H = floor((n_H_prev + 2*pad - f) / stride)"
                          f" + 1, got {out.shape}{hint}")
         mistakes = [
             ("you flipped the kernel (true convolution). Like Keras, compute the cross-correlation: "
@@ -154,7 +140,7 @@ def check_conv_forward(conv_forward):
         if stride > 1:
             mistakes.append(("the windows do not move by `stride`: window (h, w) starts at row h * stride and "
                              "column w * stride", _conv_loop(A, W, b, stride, pad, step=1)))
-        _diagnose(where, out, mistakes)
+        diagnose(where, out, mistakes, rtol=1e-4, atol=1e-5)
         expect_close(where, out, _keras_conv(A, W, b, stride, pad), rtol=1e-4, atol=1e-4)
     passed("conv_forward")
 
@@ -185,14 +171,14 @@ def check_pool_forward(pool_forward):
         A = rng.normal(size=shape)
         where = f"pool_forward(A_prev of shape {shape}, f={f}, stride={stride}, mode={mode!r})"
         A_copy = A.copy()
-        out = _as_float_array(where, pool_forward(A_copy, f, stride, mode))
+        out = as_float_array(where, pool_forward(A_copy, f, stride, mode))
         expect_true(where, np.array_equal(A_copy, A), "your pool_forward changed A_prev in place")
         expected_shape = (shape[0], (shape[1] - f) // stride + 1, (shape[2] - f) // stride + 1, shape[3])
         if out.shape != expected_shape:
             hint = ""
             if out.shape[-1] != shape[3]:
                 hint = " (pooling keeps every channel: the last axis stays n_C_prev)"
-            _fail(where, f"expected output shape {expected_shape} from n_H = floor((n_H_prev - f) / stride) + 1, "
+            fail(where, f"expected output shape {expected_shape} from n_H = floor((n_H_prev - f) / stride) + 1, "
                          f"got {out.shape}{hint}")
         other = "average" if mode == "max" else "max"
         mistakes = [
@@ -204,7 +190,7 @@ def check_pool_forward(pool_forward):
         if stride > 1:
             mistakes.append(("the windows do not move by `stride`: window (h, w) starts at row h * stride and "
                              "column w * stride", _pool_loop(A, f, stride, mode, step=1)))
-        _diagnose(where, out, mistakes)
+        diagnose(where, out, mistakes, rtol=1e-4, atol=1e-5)
         expect_close(where, out, _keras_pool(A, f, stride, mode), rtol=1e-5, atol=1e-5)
     passed("pool_forward")
 
@@ -227,7 +213,7 @@ def check_digits_cnn(build_digits_cnn, test_accuracy=None, *, max_params=100_000
     try:
         out = keras.ops.convert_to_numpy(model(x))
     except Exception as error:  # noqa: BLE001 - any failure here is the student's model
-        _fail(where, f"calling the model on a batch of shape (3, 8, 8, 1) failed: {type(error).__name__}: {error}. "
+        fail(where, f"calling the model on a batch of shape (3, 8, 8, 1) failed: {type(error).__name__}: {error}. "
                      "Start the model with keras.Input((8, 8, 1))")
     expect_shape(where + " on a batch of 3 images", out, (3, 10))
     expect_true(where, np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4),

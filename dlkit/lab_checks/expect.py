@@ -7,22 +7,57 @@ class ExerciseCheckError(AssertionError):
     """A visible check failed; the message points at the mistake."""
 
 
-def _fail(where, message):
+def fail(where, message):
+    """Raises `ExerciseCheckError("<where>: <message>")`."""
     raise ExerciseCheckError(f"{where}: {message}")
+
+
+def matches(value, expected, rtol=1e-6, atol=1e-9):
+    """Whether `value` has `expected`'s shape and equals it within tolerance (no failure raised)."""
+    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
+    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=rtol, atol=atol))
+
+
+def as_float_array(where, value):
+    """`value` (array, tensor or nested numbers) as a float NumPy array; fails if it is not numbers."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        fail(where, f"must return an array of numbers, got {type(value).__name__}")
+
+
+def diagnose(where, value, mistakes, *, rtol=1e-6, atol=1e-9):
+    """Names a typical mistake: fails with the message of the first known wrong answer that `value` reproduces.
+
+    Args:
+        where: String. The check's name, prefixed to the message.
+        value: The student's answer.
+        mistakes: Dict {message: wrong answer} or list of (message, wrong answer) pairs; a wrong answer may be a
+            callable computing it (with NumPy's warnings off: some wrong formulas divide by 0).
+        rtol, atol: Floats. Tolerance for "reproduces".
+    """
+    pairs = mistakes.items() if isinstance(mistakes, dict) else mistakes
+    for message, wrong in pairs:
+        with np.errstate(all="ignore"):
+            wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
+        if np.all(np.isfinite(wrong)) and matches(value, wrong, rtol, atol):
+            fail(where, message)
 
 
 def expect_shape(where, value, shape):
     """Fails unless `value` (array or tensor) has exactly `shape`."""
     actual = tuple(np.shape(value))
     if actual != tuple(shape):
-        _fail(where, f"expected shape {tuple(shape)}, got {actual}")
+        fail(where, f"expected shape {tuple(shape)}, got {actual}")
 
 
 def expect_dtype(where, value, kind):
     """Fails unless `value`'s dtype is of NumPy kind `kind` ('f' float, 'i' int, 'b' bool)."""
     dtype = np.asarray(value).dtype
     if dtype.kind != kind:
-        _fail(where, f"expected a dtype of kind {kind!r}, got {dtype}")
+        fail(where, f"expected a dtype of kind {kind!r}, got {dtype}")
 
 
 def expect_close(where, value, expected, *, rtol=1e-5, atol=1e-7):
@@ -30,13 +65,13 @@ def expect_close(where, value, expected, *, rtol=1e-5, atol=1e-7):
     value = np.asarray(value, dtype=float)
     expected = np.asarray(expected, dtype=float)
     if value.shape != expected.shape:
-        _fail(where, f"expected shape {expected.shape}, got {value.shape}")
+        fail(where, f"expected shape {expected.shape}, got {value.shape}")
     if not np.all(np.isfinite(value)):
-        _fail(where, "got NaN or infinite values")
+        fail(where, "got NaN or infinite values")
     if not np.allclose(value, expected, rtol=rtol, atol=atol):
         error = np.abs(value - expected)
         index = tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape)) if error.ndim else ()
-        _fail(
+        fail(
             where,
             f"values differ: at index {index} expected {float(expected[index]):.6g}, "
             f"got {float(value[index]):.6g} (max abs error {float(error.max()):.3g})",
@@ -46,7 +81,7 @@ def expect_close(where, value, expected, *, rtol=1e-5, atol=1e-7):
 def expect_true(where, condition, message):
     """Fails with `message` unless `condition` holds."""
     if not condition:
-        _fail(where, message)
+        fail(where, message)
 
 
 def passed(name):

@@ -11,14 +11,9 @@ names the one that matches.
 import numpy as np
 import tensorflow as tf
 
-from dlkit.lab_checks.expect import _fail, expect_close, expect_shape, expect_true, passed
+from dlkit.lab_checks.expect import expect_close, expect_shape, expect_true, fail, matches, passed
 
 PARAMETER_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
-
-
-def _matches(value, expected, rtol=1e-6, atol=1e-10):
-    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
-    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=rtol, atol=atol))
 
 
 def _diagnose(where, value, candidates, expected):
@@ -26,8 +21,8 @@ def _diagnose(where, value, candidates, expected):
     (skipping formulas that happen to agree with `expected` on this input)."""
     for message, candidate in candidates.items():
         tight = {"rtol": 1e-9, "atol": 1e-13}
-        if _matches(value, candidate, **tight) and not _matches(candidate, expected, **tight):
-            _fail(where, message)
+        if matches(value, candidate, **tight) and not matches(candidate, expected, **tight):
+            fail(where, message)
 
 
 def _as_float(where, value):
@@ -35,7 +30,7 @@ def _as_float(where, value):
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        _fail(where, f"must return a number (or an array of numbers), got {type(value).__name__}")
+        fail(where, f"must return a number (or an array of numbers), got {type(value).__name__}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -171,22 +166,22 @@ def check_backward(make_cost):
             grad = np.asarray(tf.convert_to_tensor(grad), dtype=float)
             label = f"{where}: d{name}"
             expect_shape(label, grad, true.shape)
-            if _matches(grad, true, rtol=1e-7, atol=1e-10):
+            if matches(grad, true, rtol=1e-7, atol=1e-10):
                 continue
             m = x.shape[1]
             for factor in (2.0, 4.0, 0.5, float(m), 1.0 / m, -1.0):
-                if _matches(grad, factor * true, rtol=1e-7, atol=1e-10):
+                if matches(grad, factor * true, rtol=1e-7, atol=1e-10):
                     hint = {float(m): " (is the 1/m missing?)", 1.0 / m: " (is 1/m applied twice?)",
                             -1.0: " (is the sign of dZ3 = A3 - Y reversed?)"}.get(factor, "")
-                    _fail(label, f"is {factor:g} times the true gradient{hint}: compare it with its formula in "
+                    fail(label, f"is {factor:g} times the true gradient{hint}: compare it with its formula in "
                                  f"the course's backward pass")
-            _fail(label, "differs from the true gradient (TensorFlow autodiff of the same forward pass): "
+            fail(label, "differs from the true gradient (TensorFlow autodiff of the same forward pass): "
                          f"max abs error {np.abs(grad - true).max():.3g}. Check the formula, the transposes and "
                          "the ReLU masks")
         _, scaled = _student_gradients(make_cost, x, y, parameters, scale=3.0)
         for name, grad, true in zip(PARAMETER_NAMES, scaled, expected, strict=True):
             grad = np.asarray(tf.convert_to_tensor(grad), dtype=float)
-            expect_true(f"{where}: d{name}", _matches(grad, 3.0 * true, rtol=1e-7, atol=1e-10),
+            expect_true(f"{where}: d{name}", matches(grad, 3.0 * true, rtol=1e-7, atol=1e-10),
                         "the gradient of 3 * J is not 3 times the gradient of J: multiply every gradient "
                         "by `upstream` (dJ_total / dJ) before returning it")
     passed(where)

@@ -6,7 +6,7 @@ and, on a mismatch, names the usual mistake (linear instead of log sampling, sam
 
 import numpy as np
 
-from dlkit.lab_checks.expect import _fail, expect_close, expect_shape, expect_true, passed
+from dlkit.lab_checks.expect import expect_close, expect_shape, expect_true, fail, passed
 
 
 def _draw(function, seed, *args):
@@ -49,14 +49,14 @@ def check_sample_log_uniform(sample_log_uniform):
     u = _uniforms(1, 5)
     expected = 10.0 ** (-3.0 + 2.0 * u)
     if got.shape == expected.shape and np.allclose(got, 10.0 ** (-1.0 - 2.0 * u), rtol=1e-6):
-        _fail(
+        fail(
             where,
             "you drew r = log10(high) - (...) * rand, starting from the high end. It has the right distribution "
             "(the course's r = -4 * rand() does the same), but the grader reproduces your draws: start from the low "
             "end, r = log10(low) + (log10(high) - log10(low)) * np.random.rand(num_samples).",
         )
     if got.shape == expected.shape and np.allclose(got, 10.0 ** (-4.0 * u), rtol=1e-6):
-        _fail(where, "with low=1e-3, high=1e-1 you still sampled [1e-4, 1]: use the `low` and `high` arguments.")
+        fail(where, "with low=1e-3, high=1e-1 you still sampled [1e-4, 1]: use the `low` and `high` arguments.")
     expect_close(
         where + " (low=1e-3, high=1e-1, after np.random.seed(1); draw exactly one np.random.rand(num_samples))",
         got,
@@ -101,7 +101,7 @@ def check_sample_beta(sample_beta):
     got = _draw(sample_beta, 1, 0.9, 0.999, 5)
     u = _uniforms(1, 5)
     if got.shape == (5,) and np.allclose(got, 1.0 - 10.0 ** (-1.0 - 2.0 * u), rtol=1e-9):
-        _fail(
+        fail(
             where,
             "you drew r from the high end (r = -1 - 2 * rand). Right distribution, but the grader reproduces your "
             "draws: r = log10(1 - high) + (log10(1 - low) - log10(1 - high)) * np.random.rand(num_samples).",
@@ -132,13 +132,13 @@ def check_narrow_log_range(narrow_log_range):
     expected = (10 ** (best_logs.min() - 0.5), 10 ** (best_logs.max() + 0.5))
     worst_logs = np.log10([2e-4, 1e-3, 0.9])
     if np.allclose([low, high], [10 ** (worst_logs.min() - 0.5), 10 ** (worst_logs.max() + 0.5)], rtol=1e-6):
-        _fail(where, "your range surrounds the three LOWEST scores: higher scores are better (sort descending).")
+        fail(where, "your range surrounds the three LOWEST scores: higher scores are better (sort descending).")
     if np.allclose([low, high], [5e-3 - 0.5, 8e-2 + 0.5], rtol=1e-6) or np.allclose(
         [low, high], [5e-3 * 0.5, 8e-2 * 1.5], rtol=1e-6
     ):
-        _fail(where, "pad on the log scale: low = 10**(min(log10(best)) - margin), high = 10**(max(...) + margin).")
+        fail(where, "pad on the log scale: low = 10**(min(log10(best)) - margin), high = 10**(max(...) + margin).")
     if np.allclose([low, high], [5e-3, 8e-2], rtol=1e-6):
-        _fail(where, "you forgot the margin: pad `margin` decades on each side of the best trials.")
+        fail(where, "you forgot the margin: pad `margin` decades on each side of the best trials.")
     expect_true(where, 0 < low < high, f"expected 0 < low < high; got ({low:.4g}, {high:.4g})")
     expect_close(where + " (top_k=3, margin=0.5)", [low, high], expected, rtol=1e-6)
     single = narrow_log_range(values, scores, top_k=1, margin=0.0)

@@ -9,7 +9,7 @@ it tries the usual mistakes (fan_out instead of fan_in, the variance instead of 
 
 import numpy as np
 
-from dlkit.lab_checks.expect import _fail, expect_close, expect_true, passed
+from dlkit.lab_checks.expect import expect_close, expect_true, fail, passed
 
 # Layer sizes with n_{l-1} != n_l everywhere, so that fan_in, fan_out and fan_avg give different numbers.
 _SMALL_DIMS = [3, 5, 2, 1]
@@ -54,14 +54,14 @@ def _check_structure(where, parameters, layer_dims):
         n_in, n_out = layer_dims[layer - 1], layer_dims[layer]
         weights, bias = np.asarray(parameters[f"W{layer}"]), np.asarray(parameters[f"b{layer}"])
         if weights.shape == (n_out, n_in) and n_in != n_out:
-            _fail(
+            fail(
                 where,
                 f"W{layer} has shape {weights.shape} = (n_{layer}, n_{layer - 1}), the DLS layout. Keras computes x @ W + b "
                 f"with one example per row, so its kernel is (n_{layer - 1}, n_{layer}) = {(n_in, n_out)}",
             )
         expect_true(where, weights.shape == (n_in, n_out), f"W{layer} must have shape {(n_in, n_out)}, got {weights.shape}")
         if bias.shape in ((n_out, 1), (1, n_out)) and n_out != 1:
-            _fail(where, f"b{layer} has shape {bias.shape}; a Keras Dense bias is 1-D: shape ({n_out},)")
+            fail(where, f"b{layer} has shape {bias.shape}; a Keras Dense bias is 1-D: shape ({n_out},)")
         expect_true(where, bias.shape == (n_out,), f"b{layer} must have shape ({n_out},), got {bias.shape}")
         for name, value in ((f"W{layer}", weights), (f"b{layer}", bias)):
             expect_true(
@@ -90,7 +90,7 @@ def _check_random_weights(where, function, layer_dims, std, formula, mistakes, *
     for message, wrong_std, transposed in mistakes:
         wrong = _draw(layer_dims, seed, wrong_std, transposed=transposed)
         if all(np.allclose(got[k], wrong[k], rtol=1e-6, atol=1e-9) for k in wrong):
-            _fail(where, f"{message}. Expected W{{l}} = {formula}")
+            fail(where, f"{message}. Expected W{{l}} = {formula}")
     again = {k: np.asarray(v, dtype=float) for k, v in _call(function, layer_dims, seed, **kwargs).items()}
     expect_true(
         where,

@@ -11,20 +11,17 @@ import math
 
 import numpy as np
 
-from dlkit.lab_checks.expect import _fail, expect_close, expect_dtype, expect_shape, expect_true, passed
+from dlkit.lab_checks.expect import (
+    diagnose,
+    expect_close,
+    expect_dtype,
+    expect_shape,
+    expect_true,
+    fail,
+    matches,
+    passed,
+)
 from dlkit.schedules import CyclicLR, LinearWarmup, SnapshotCosineDecay
-
-
-def _matches(value, expected, rtol=1e-6, atol=1e-9):
-    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
-    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=rtol, atol=atol))
-
-
-def _diagnose(where, value, candidates):
-    """Fails with the message of the first wrong formula in `candidates` ({message: array}) that `value` matches."""
-    for message, candidate in candidates.items():
-        if _matches(value, candidate):
-            _fail(where, message)
 
 
 def _rates(where, function, steps, *args):
@@ -35,7 +32,7 @@ def _rates(where, function, steps, *args):
         try:
             value = float(np.asarray(value, dtype=float).reshape(()))
         except (TypeError, ValueError):
-            _fail(where, f"must return one number (a float), got {type(value).__name__} {value!r}")
+            fail(where, f"must return one number (a float), got {type(value).__name__} {value!r}")
         values.append(value)
     return np.array(values)
 
@@ -82,8 +79,8 @@ def check_triangular_clr(triangular_clr):
         steps = np.arange(num_steps)
         value = _rates(where, triangular_clr, steps, base_lr, max_lr, step_size)
         expected = CyclicLR(base_lr, max_lr, step_size, mode="triangular").value(steps)
-        if not _matches(value, expected):
-            _diagnose(where, value, _clr_mistakes(steps.astype(float), base_lr, max_lr, step_size))
+        if not matches(value, expected):
+            diagnose(where, value, _clr_mistakes(steps.astype(float), base_lr, max_lr, step_size))
         expect_close(
             f"{where}(step, base_lr={base_lr}, max_lr={max_lr}, step_size={step_size}) for steps 0..{num_steps - 1}",
             value,
@@ -130,8 +127,8 @@ def check_linear_warmup(linear_warmup):
         steps = np.arange(warmup_steps + 6)
         value = _rates(where, linear_warmup, steps, warmup_steps, target_lr, start_lr)
         expected = LinearWarmup(warmup_steps, after=target_lr, start_lr=start_lr, mode="linear").value(steps)
-        if not _matches(value, expected):
-            _diagnose(where, value, _warmup_mistakes(steps.astype(float), warmup_steps, target_lr, start_lr))
+        if not matches(value, expected):
+            diagnose(where, value, _warmup_mistakes(steps.astype(float), warmup_steps, target_lr, start_lr))
         expect_close(
             f"{where}(step, warmup_steps={warmup_steps}, target_lr={target_lr}, start_lr={start_lr}) for steps "
             f"0..{len(steps) - 1}",
@@ -185,8 +182,8 @@ def check_snapshot_lr(snapshot_lr):
         t = np.arange(1, T + 1)
         value = _rates(where, snapshot_lr, t, T, M, initial_lr)
         expected = SnapshotCosineDecay(initial_lr, total_steps=T, num_snapshots=M).value(t - 1)
-        if not _matches(value, expected):
-            _diagnose(where, value, _snapshot_mistakes(t.astype(float), T, M, initial_lr))
+        if not matches(value, expected):
+            diagnose(where, value, _snapshot_mistakes(t.astype(float), T, M, initial_lr))
         expect_close(
             f"{where}(t, T={T}, M={M}, initial_lr={initial_lr}) for t = 1..{T}", value, expected, atol=1e-9
         )
@@ -243,20 +240,20 @@ def _check_output(where, result, members, num_examples, num_classes):
     probabilities, labels = np.asarray(result[0]), np.asarray(result[1])
     expected = np.mean([np.asarray(p, dtype=float) for p in members], axis=0)
     if probabilities.shape == (num_examples,) and labels.shape == (num_classes,):
-        _fail(
+        fail(
             where,
             "averaged over the wrong axis: average over the members (axis=0 of the stacked predictions)",
         )
     expect_shape(f"{where}: probabilities", probabilities, (num_examples, num_classes))
-    correct = _matches(probabilities, expected, rtol=1e-5, atol=1e-6)
-    if not correct and _matches(probabilities, expected * len(members)):
-        _fail(where, "the probabilities are summed, not averaged: divide by the number of members (np.mean)")
+    correct = matches(probabilities, expected, rtol=1e-5, atol=1e-6)
+    if not correct and matches(probabilities, expected * len(members)):
+        fail(where, "the probabilities are summed, not averaged: divide by the number of members (np.mean)")
     log_mean = np.exp(np.mean([np.log(np.asarray(p, dtype=float)) for p in members], axis=0))
-    geometric = _matches(probabilities, log_mean) or _matches(
+    geometric = matches(probabilities, log_mean) or matches(
         probabilities, log_mean / log_mean.sum(axis=1, keepdims=True)
     )
     if not correct and geometric:
-        _fail(
+        fail(
             where,
             "that is a geometric mean: average the probabilities themselves (Huang et al.), not their logs",
         )
@@ -268,8 +265,8 @@ def _check_output(where, result, members, num_examples, num_classes):
     expected_labels = np.argmax(expected, axis=1)
     if not np.array_equal(labels, expected_labels):
         if np.array_equal(labels, _majority_vote([np.asarray(p) for p in members])):
-            _fail(where, "the labels are a majority vote: take the argmax of the AVERAGED probabilities")
-        _fail(where, "labels must be argmax over the classes (axis=1) of the averaged probabilities")
+            fail(where, "the labels are a majority vote: take the argmax of the AVERAGED probabilities")
+        fail(where, "labels must be argmax over the classes (axis=1) of the averaged probabilities")
     return probabilities, labels
 
 

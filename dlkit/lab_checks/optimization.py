@@ -12,20 +12,7 @@ import math
 
 import numpy as np
 
-from dlkit.lab_checks.expect import _fail, expect_close, expect_shape, expect_true, passed
-
-
-def _matches(value, expected, rtol=1e-6, atol=1e-9):
-    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
-    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=rtol, atol=atol))
-
-
-def _diagnose(where, value, candidates):
-    """Fails with the message of the first wrong formula in `candidates` ({message: array}) that `value` matches."""
-    for message, candidate in candidates.items():
-        if _matches(value, candidate):
-            _fail(where, message)
-
+from dlkit.lab_checks.expect import diagnose, expect_close, expect_shape, expect_true, fail, matches, passed
 
 # ---------------------------------------------------------------------------------------------------------------
 # Exercise 1: random_mini_batches
@@ -59,14 +46,14 @@ def _check_batches(where, random_mini_batches, m, size, seed):
     )
     expected_count = math.ceil(m / size)
     if len(batches) == m // size and m % size:
-        _fail(
+        fail(
             where,
             f"m={m}, mini_batch_size={size}: got {len(batches)} mini-batches, expected {expected_count}. The last "
             f"{m % size} examples are missing: add the smaller last mini-batch X[{(m // size) * size}:]",
         )
     sizes = [len(b[0]) if isinstance(b, tuple | list) and len(b) == 2 else None for b in batches]
     if len(batches) == expected_count + 1 and sizes and sizes[-1] == 0:
-        _fail(
+        fail(
             where,
             f"m={m}, mini_batch_size={size}: the last mini-batch is empty. Add a last, smaller batch only when "
             f"m % mini_batch_size != 0",
@@ -87,7 +74,7 @@ def _check_batches(where, random_mini_batches, m, size, seed):
         batch_x, batch_y = np.asarray(batch[0]), np.asarray(batch[1])
         expected_size = size if k < m // size else m - (m // size) * size
         if batch_x.shape == (x.shape[1], expected_size) and expected_size != x.shape[1]:
-            _fail(
+            fail(
                 where,
                 f"mini-batch {k}: X has shape {batch_x.shape}, the DLS (n_x, m) layout. Here examples are rows: "
                 f"X[permutation] has shape (m, n_x)",
@@ -98,7 +85,7 @@ def _check_batches(where, random_mini_batches, m, size, seed):
         order_y.append(batch_y[:, 0])
     order_x, order_y = np.concatenate(order_x), np.concatenate(order_y)
     if np.array_equal(order_x, np.arange(m)):
-        _fail(where, "the examples come out in their original order: shuffle X and Y (step 1) before partitioning")
+        fail(where, "the examples come out in their original order: shuffle X and Y (step 1) before partitioning")
     expect_true(
         where,
         np.array_equal(np.sort(order_x), np.arange(m)),
@@ -179,9 +166,9 @@ def _check_ewma_case(where, ewma, theta, beta, bias_correction):
     expect_shape(label, value, (len(theta),))
     expected = reference_ewma(theta, beta, bias_correction)
     if not np.all(np.isfinite(np.asarray(value, dtype=float))):
-        _fail(label, "got NaN or infinite values: count t from 1 (the first value is t = 1, so 1 - beta**t > 0)")
-    if not _matches(value, expected):
-        _diagnose(label, value, _ewma_mistakes(theta, beta, bias_correction))
+        fail(label, "got NaN or infinite values: count t from 1 (the first value is t = 1, so 1 - beta**t > 0)")
+    if not matches(value, expected):
+        diagnose(label, value, _ewma_mistakes(theta, beta, bias_correction))
     expect_close(label, value, expected, rtol=1e-6, atol=1e-9)
 
 
@@ -195,7 +182,7 @@ def check_ewma(ewma):
     value = ewma(np.array([10.0, 10.0, 10.0]), 0.9, bias_correction=True)
     expect_true(
         where,
-        _matches(value, [10.0, 10.0, 10.0]),
+        matches(value, [10.0, 10.0, 10.0]),
         f"a constant series 10, 10, 10 must average to 10 with bias correction (beta=0.9); got {np.round(value, 4)}",
     )
     passed(where)
@@ -239,8 +226,8 @@ def check_momentum_step(update_with_momentum):
     _unchanged(where, inputs, (w, dw, v), ("w", "dw", "v"))
     expected_v = beta * v + (1 - beta) * dw
     expect_shape(f"{where}: v", new_v, w.shape)
-    if not _matches(new_v, expected_v):
-        _diagnose(f"{where}: v", new_v, {
+    if not matches(new_v, expected_v):
+        diagnose(f"{where}: v", new_v, {
             "v = beta * v + dW sums the gradients; the course averages them: v = beta * v + (1 - beta) * dW":
                 beta * v + dw,
             "v = beta * v - learning_rate * dW is Keras's SGD(momentum=...) form; here v = beta * v + (1 - beta) * dW":
@@ -249,8 +236,8 @@ def check_momentum_step(update_with_momentum):
         })
     expect_close(f"{where}: v", new_v, expected_v)
     expected_w = w - lr * expected_v
-    if not _matches(new_w, expected_w):
-        _diagnose(f"{where}: w", new_w, {
+    if not matches(new_w, expected_w):
+        diagnose(f"{where}: w", new_w, {
             "w was updated with dW instead of the new velocity: w = w - learning_rate * v": w - lr * dw,
             "w was updated with the old velocity: compute the new v first, then w = w - learning_rate * v": w - lr * v,
             "w = w + learning_rate * v climbs the cost: subtract": w + lr * expected_v,
@@ -271,15 +258,15 @@ def check_rmsprop_step(update_with_rmsprop):
     _unchanged(where, inputs, (w, dw, s), ("w", "dw", "s"))
     expected_s = beta * s + (1 - beta) * dw**2
     expect_shape(f"{where}: s", new_s, w.shape)
-    if not _matches(new_s, expected_s):
-        _diagnose(f"{where}: s", new_s, {
+    if not matches(new_s, expected_s):
+        diagnose(f"{where}: s", new_s, {
             "s must average the SQUARED gradients: s = beta * s + (1 - beta) * dW**2": beta * s + (1 - beta) * dw,
             "beta and 1 - beta are swapped: s = beta * s + (1 - beta) * dW**2": (1 - beta) * s + beta * dw**2,
         })
     expect_close(f"{where}: s", new_s, expected_s)
     expected_w = w - lr * dw / (np.sqrt(expected_s) + eps)
-    if not _matches(new_w, expected_w):
-        _diagnose(f"{where}: w", new_w, {
+    if not matches(new_w, expected_w):
+        diagnose(f"{where}: w", new_w, {
             "epsilon is inside the square root (Keras's form); the course adds it outside: dW / (sqrt(s) + epsilon)":
                 w - lr * dw / np.sqrt(expected_s + eps),
             "divide by sqrt(s), not by s: w = w - learning_rate * dW / (sqrt(s) + epsilon)":
@@ -334,14 +321,14 @@ def check_adam_step(update_with_adam):
         expected_v = b1 * v + (1 - b1) * dw
         expected_s = b2 * s + (1 - b2) * dw**2
         v_hat, s_hat = expected_v / (1 - b1**t), expected_s / (1 - b2**t)
-        if _matches(new_v, v_hat) or _matches(new_s, s_hat):
-            _fail(label, "return the raw averages v and s, not the bias-corrected v_hat and s_hat (those are only "
+        if matches(new_v, v_hat) or matches(new_s, s_hat):
+            fail(label, "return the raw averages v and s, not the bias-corrected v_hat and s_hat (those are only "
                   "used for this step's update)")
         expect_close(f"{label}: v", new_v, expected_v)
         expect_close(f"{label}: s", new_s, expected_s)
         expected_w = w - lr * v_hat / (np.sqrt(s_hat) + eps)
-        if not _matches(new_w, expected_w):
-            _diagnose(f"{label}: w", new_w, {
+        if not matches(new_w, expected_w):
+            diagnose(f"{label}: w", new_w, {
                 "no bias correction: use v_hat = v / (1 - beta_1**t) and s_hat = s / (1 - beta_2**t)":
                     w - lr * expected_v / (np.sqrt(expected_s) + eps),
                 "bias correction uses t - 1 or t + 1: use the step number t as given (the first step is t = 1)":
@@ -384,7 +371,7 @@ def check_learning_rate_decay(learning_rate_decay, exponential_decay):
     for lr0, decay_rate, interval in ((0.2, 1.0, 1), (0.5, 0.3, 10)):
         label = f"{where}(learning_rate0={lr0}, decay_rate={decay_rate}, time_interval={interval})"
         first = learning_rate_decay(lr0, 0, decay_rate, time_interval=interval)
-        expect_true(label, _matches(first, lr0), f"at epoch 0 the learning rate must be learning_rate0={lr0}, got {first}")
+        expect_true(label, matches(first, lr0), f"at epoch 0 the learning rate must be learning_rate0={lr0}, got {first}")
         value = learning_rate_decay(lr0, epochs, decay_rate, time_interval=interval)
         expect_true(
             label,
@@ -393,8 +380,8 @@ def check_learning_rate_decay(learning_rate_decay, exponential_decay):
             f"{np.shape(value)}",
         )
         expected = lr0 / (1 + decay_rate * np.floor(epochs / interval))
-        if not _matches(value, expected):
-            _diagnose(label, value, {
+        if not matches(value, expected):
+            diagnose(label, value, {
                 "the decay is not stepped: use np.floor(epoch_num / time_interval), so it changes every time_interval "
                 "epochs": lr0 / (1 + decay_rate * epochs / interval),
                 "learning_rate0 / (1 + decay_rate) * epoch_num: the epoch belongs inside the denominator, "
@@ -412,8 +399,8 @@ def check_learning_rate_decay(learning_rate_decay, exponential_decay):
     value = exponential_decay(lr0, epochs, base)
     expect_true(label, np.shape(value) == epochs.shape, f"must work on a NumPy array of epochs; got {np.shape(value)}")
     expected = lr0 * base**epochs
-    if not _matches(value, expected):
-        _diagnose(label, value, {
+    if not matches(value, expected):
+        diagnose(label, value, {
             "the power is on the wrong number: learning_rate0 * decay_base**epoch_num": lr0**epochs * base,
             "learning_rate0 * decay_base * epoch_num is linear, not exponential: use decay_base**epoch_num":
                 lr0 * base * epochs,

@@ -9,7 +9,7 @@ time, a patience off by one, a horizontal flip of digits, ...) and names the one
 
 import numpy as np
 
-from dlkit.lab_checks.expect import _fail, expect_close, expect_true, passed
+from dlkit.lab_checks.expect import expect_close, expect_true, fail, passed
 
 
 def _weights(seed, shapes):
@@ -25,7 +25,7 @@ def _as_float(where, value):
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        _fail(where, f"must return a number, got {type(value).__name__}")
+        fail(where, f"must return a number, got {type(value).__name__}")
     expect_true(where, array.shape == (), f"must return a single number (a scalar), got an array of shape {array.shape}")
     return float(array)
 
@@ -63,7 +63,7 @@ def check_l2_cost(l2_regularization_cost):
             if len(weights) == 1 and message.startswith("only"):
                 continue
             if np.isclose(value, wrong, rtol=1e-6) and not np.isclose(wrong, expected, rtol=1e-6):
-                _fail(where, f"{message}. Expected {expected:.6g}, got {value:.6g}")
+                fail(where, f"{message}. Expected {expected:.6g}, got {value:.6g}")
         expect_close(f"{where} (lambd / (2 m) * sum_l sum(W_l ** 2))", value, expected, rtol=1e-6)
     expect_close(
         "l2_regularization_cost([], 0.7, 211) (no weights: nothing to penalize)",
@@ -95,7 +95,7 @@ def check_keras_l2(keras_l2_regularizer):
             (lambd / (2 * 32), "l2 uses a batch size of 32 instead of m, the number of training examples"),
         ):
             if np.isclose(factor, wrong, rtol=1e-6) and not np.isclose(wrong, expected, rtol=1e-6):
-                _fail(where, f"{message}. Expected l2={expected:.6g}, got l2={factor:.6g}")
+                fail(where, f"{message}. Expected l2={expected:.6g}, got l2={factor:.6g}")
         expect_close(f"{where}.l2 (lambd / (2 m))", factor, expected, rtol=1e-6)
         kernel = _weights(3, [(5, 4)])[0].astype("float32")
         expect_close(
@@ -158,10 +158,10 @@ def check_inverted_dropout(layer_class):
     kept, fraction = _mask_fraction(out)
     nonzero = np.unique(np.round(out[kept], 4))
     if np.allclose(nonzero, 1.0):
-        _fail(where, "the kept units are not scaled: divide them by keep_prob (inverted dropout), so that "
+        fail(where, "the kept units are not scaled: divide them by keep_prob (inverted dropout), so that "
               f"E[output] = input. Expected kept entries of 1 / {keep_prob} = {1 / keep_prob:.4g}, got 1")
     if np.allclose(nonzero, keep_prob):
-        _fail(where, f"the kept units were multiplied by keep_prob ({keep_prob}); divide them by it "
+        fail(where, f"the kept units were multiplied by keep_prob ({keep_prob}); divide them by it "
               f"(1 / {keep_prob} = {1 / keep_prob:.4g})")
     expect_true(
         where,
@@ -183,7 +183,7 @@ def check_inverted_dropout(layer_class):
     )
 
     if abs(fraction - (1 - keep_prob)) < 0.02:
-        _fail(where, f"{fraction:.1%} of the units were kept, about 1 - keep_prob: keep a unit where "
+        fail(where, f"{fraction:.1%} of the units were kept, about 1 - keep_prob: keep a unit where "
               "uniform < keep_prob (keep_prob is the probability of KEEPING a unit)")
     expect_true(
         where,
@@ -233,7 +233,7 @@ def check_inverted_dropout(layer_class):
     try:
         a, b = np.asarray(step(tf.constant(ones))), np.asarray(step(tf.constant(ones)))
     except Exception as error:  # noqa: BLE001 - report any failure inside a traced graph the same way
-        _fail(f"{name} inside tf.function", f"the layer fails in a compiled graph (as in model.fit): "
+        fail(f"{name} inside tf.function", f"the layer fails in a compiled graph (as in model.fit): "
               f"{type(error).__name__}: {str(error)[:200]}. Use keras.ops / keras.random, not NumPy")
     expect_true(
         f"{name} inside tf.function",
@@ -328,16 +328,16 @@ def check_early_stopping_epoch(early_stopping_epoch):
         if got == expected:
             continue
         if got == (expected[1], expected[0]):
-            _fail(where, f"the pair is the wrong way round: return (stop_epoch, best_epoch) = {expected}")
+            fail(where, f"the pair is the wrong way round: return (stop_epoch, best_epoch) = {expected}")
         if got == (expected[0] + 1, expected[1] + 1):
-            _fail(where, f"epochs are counted from 0 (like Keras's `epoch` argument): expected {expected}, got {got}")
+            fail(where, f"epochs are counted from 0 (like Keras's `epoch` argument): expected {expected}, got {got}")
         for wrong, message in _es_mistakes(dev_losses, patience):
             if got == wrong != expected:
-                _fail(where, f"{message}. Expected (stop_epoch, best_epoch) = {expected}, got {got}")
+                fail(where, f"{message}. Expected (stop_epoch, best_epoch) = {expected}, got {got}")
         if got[1] != expected[1]:
-            _fail(where, f"best_epoch must be the epoch of the lowest dev loss seen up to the stop (the first one on "
+            fail(where, f"best_epoch must be the epoch of the lowest dev loss seen up to the stop (the first one on "
                   f"a tie): expected {expected[1]}, got {got[1]}")
-        _fail(where, f"expected (stop_epoch, best_epoch) = {expected} (what keras.callbacks.EarlyStopping does), "
+        fail(where, f"expected (stop_epoch, best_epoch) = {expected} (what keras.callbacks.EarlyStopping does), "
               f"got {got}")
     passed("early_stopping_epoch")
 
@@ -355,7 +355,7 @@ def check_early_stopping_callback(make_early_stopping):
             f"must return a keras.callbacks.EarlyStopping, got {type(callback).__name__}",
         )
         if callback.monitor == "loss":
-            _fail(where, "monitor='loss' watches the TRAINING loss, which keeps falling while the network overfits; "
+            fail(where, "monitor='loss' watches the TRAINING loss, which keeps falling while the network overfits; "
                   "monitor the dev loss, 'val_loss'")
         expect_true(where, callback.monitor == "val_loss",
                     f"monitor must be 'val_loss' (the dev loss), got {callback.monitor!r}")
@@ -398,10 +398,10 @@ def check_augmentation(build_augmentation, images):
     kinds = {type(layer).__name__ for layer in layers}
     for layer in layers:
         if isinstance(layer, keras.layers.RandomFlip) and "horizontal" in layer.mode:
-            _fail(where, f"{layer.name} flips horizontally (mode={layer.mode!r}): a mirrored digit is not the same "
+            fail(where, f"{layer.name} flips horizontally (mode={layer.mode!r}): a mirrored digit is not the same "
                   "digit (a mirrored 3 is no digit at all, a 2 looks like an S). Shift, rotate and zoom instead")
         if isinstance(layer, keras.layers.RandomFlip):
-            _fail(where, f"{layer.name} flips digits (mode={layer.mode!r}): an upside-down 6 is a 9. Shift, rotate "
+            fail(where, f"{layer.name} flips digits (mode={layer.mode!r}): an upside-down 6 is a 9. Shift, rotate "
                   "and zoom instead")
     wanted = {"RandomTranslation", "RandomRotation", "RandomZoom"}
     expect_true(

@@ -9,7 +9,16 @@ whole batch instead of each row's) and names the one that matches.
 
 import numpy as np
 
-from dlkit.lab_checks.expect import _fail, expect_close, expect_shape, expect_true, passed
+from dlkit.lab_checks.expect import (
+    as_float_array,
+    diagnose,
+    expect_close,
+    expect_shape,
+    expect_true,
+    fail,
+    matches,
+    passed,
+)
 
 
 def _softmax(z):
@@ -33,29 +42,6 @@ def _call(function, *args):
         return function(*args)
 
 
-def _as_float_array(where, value):
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        _fail(where, f"must return an array of numbers, got {type(value).__name__}")
-    return array
-
-
-def _close(value, expected, rtol=1e-6, atol=1e-9):
-    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
-    return value.shape == expected.shape and bool(np.allclose(value, expected, rtol=rtol, atol=atol))
-
-
-def _diagnose(where, value, mistakes):
-    """Fails with the message of the first (message, wrong) whose wrong value `value` reproduces; `wrong` is an
-    array or a callable returning one (computed with NumPy's warnings off: some wrong formulas divide by 0)."""
-    for message, wrong in mistakes:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
-        if np.all(np.isfinite(wrong)) and _close(value, wrong):
-            _fail(where, message)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Exercise 1: softmax
 
@@ -65,7 +51,7 @@ def check_softmax(softmax):
     z = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0], [-1.0, 0.0, 5.0], [0.5, -0.5, 2.0]])
     where = "softmax(z) on z of shape (4, 3)"
     original = z.copy()
-    out = _as_float_array(where, _call(softmax, z))
+    out = as_float_array(where, _call(softmax, z))
     expect_true(where, np.array_equal(z, original),
                 "your softmax changed its argument in place (e.g. `z -= z.max(...)`): compute `z - max` into a new "
                 "array so the caller's logits stay as they were")
@@ -73,10 +59,10 @@ def check_softmax(softmax):
     expect_true(where, np.all(np.isfinite(out)), "returned NaN or infinite values on small logits")
     row_sums, column_sums = out.sum(axis=1), out.sum(axis=0)
     if not np.allclose(row_sums, 1.0) and np.allclose(column_sums, 1.0):
-        _fail(where, "each column sums to 1 instead of each row: one example per row, so normalize over the "
+        fail(where, "each column sums to 1 instead of each row: one example per row, so normalize over the "
                      "classes, the last axis (axis=-1, keepdims=True)")
     reference = _softmax(z)
-    _diagnose(where, out, [
+    diagnose(where, out, [
         ("you normalized the logits themselves (z / sum(z)); softmax normalizes exp(z): exp(z) / sum(exp(z))",
          lambda: z / z.sum(axis=-1, keepdims=True)),
         ("you returned exp(z - max) without dividing by the row's sum of exp", np.exp(z - z.max(-1, keepdims=True))),
@@ -86,7 +72,7 @@ def check_softmax(softmax):
 
     where = "softmax(z) on z = [[1000, 1001, 1002]]"
     big = np.array([[1000.0, 1001.0, 1002.0]])
-    out = _as_float_array(where, _call(softmax, big))
+    out = as_float_array(where, _call(softmax, big))
     expect_shape(where, out, big.shape)
     expect_true(where, np.all(np.isfinite(out)),
                 "got NaN: exp(1000) overflows to inf and inf / inf is nan. Subtract each row's max before exp "
@@ -95,7 +81,7 @@ def check_softmax(softmax):
 
     where = "softmax(z) on z = [[1000, 999, 998], [-1000, -1001, -1002]]"
     mixed = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]])
-    out = _as_float_array(where, _call(softmax, mixed))
+    out = as_float_array(where, _call(softmax, mixed))
     expect_shape(where, out, mixed.shape)
     expect_true(where, np.all(np.isfinite(out)),
                 "got NaN in the second row: you subtracted one max for the whole batch (1000), so exp(-2000) "
@@ -114,16 +100,16 @@ def check_cross_entropy(cross_entropy):
     y = _one_hot([0, 1, 2, 0], 3)
     where = "cross_entropy(y_hat, y) on a batch of 4 examples, 3 classes"
     out = _call(cross_entropy, y_hat.copy(), y.copy())
-    value = _as_float_array(where, out)
+    value = as_float_array(where, out)
     per_example = -np.sum(y * np.log(y_hat), axis=-1)
     expected = per_example.mean()
-    if value.shape == per_example.shape and _close(value, per_example):
-        _fail(where, "returned one loss per example: average them into one number (np.mean over the batch)")
+    if value.shape == per_example.shape and matches(value, per_example):
+        fail(where, "returned one loss per example: average them into one number (np.mean over the batch)")
     expect_true(where, value.size == 1,
                 f"must return one number (the mean over the batch), got an array of shape {value.shape}")
     value = value.reshape(())
     binary = -np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat), axis=-1)
-    _diagnose(where, value, [
+    diagnose(where, value, [
         ("you summed over the batch: the cost is the mean, (1/m) * sum over the m examples", per_example.sum()),
         ("the sign is flipped: log(y_hat) <= 0, so the cost is -mean(sum(y * log(y_hat)))", -expected),
         ("that is the binary cross-entropy summed over classes (it adds (1 - y) log(1 - y_hat)); with softmax "
@@ -138,7 +124,7 @@ def check_cross_entropy(cross_entropy):
     expect_close(where, value, expected, rtol=1e-6, atol=1e-9)
 
     where = "cross_entropy(y_hat, y) with y_hat = [[0.5, 0.5, 0.0]], y = [[1, 0, 0]]"
-    value = _as_float_array(where, _call(cross_entropy, np.array([[0.5, 0.5, 0.0]]), _one_hot([0], 3)))
+    value = as_float_array(where, _call(cross_entropy, np.array([[0.5, 0.5, 0.0]]), _one_hot([0], 3)))
     expect_true(where, value.size == 1 and np.all(np.isfinite(value)),
                 "got NaN: y_hat has an exact 0 (softmax outputs can underflow to 0) and 0 * log(0) = 0 * -inf "
                 "is nan. Clip y_hat before the log, e.g. np.log(np.clip(y_hat, 1e-12, 1.0))")
@@ -146,7 +132,7 @@ def check_cross_entropy(cross_entropy):
 
     where = "cross_entropy(y, y) (perfect predictions)"
     perfect = _one_hot([2, 0, 1], 3)
-    value = _as_float_array(where, _call(cross_entropy, perfect.copy(), perfect.copy()))
+    value = as_float_array(where, _call(cross_entropy, perfect.copy(), perfect.copy()))
     expect_true(where, value.size == 1 and np.all(np.isfinite(value)),
                 "got NaN for perfect predictions: 0 * log(0) is nan. Clip y_hat before the log")
     expect_close(where, value.reshape(()), 0.0, atol=1e-6)
@@ -165,12 +151,12 @@ def check_cross_entropy_gradient(cross_entropy_gradient):
     m = len(z)
     where = "cross_entropy_gradient(z, y) on z of shape (5, 4)"
     original = z.copy()
-    out = _as_float_array(where, _call(cross_entropy_gradient, z, y.copy()))
+    out = as_float_array(where, _call(cross_entropy_gradient, z, y.copy()))
     expect_true(where, np.array_equal(z, original), "your function changed `z` in place: leave the caller's logits alone")
     expect_shape(where, out, z.shape)
     y_hat = _softmax(z)
     expected = (y_hat - y) / m
-    _diagnose(where, out, [
+    diagnose(where, out, [
         (f"your gradient is m = {m} times too large: J averages over the m examples, so dJ/dz = (y_hat - y) / m",
          y_hat - y),
         ("the sign is flipped: dJ/dz = (y_hat - y) / m, not (y - y_hat) / m (it must point uphill; gradient "
@@ -184,7 +170,7 @@ def check_cross_entropy_gradient(cross_entropy_gradient):
 
     where = "cross_entropy_gradient(z, y) on z = [[1000, 0, -1000]], y = [[0, 1, 0]]"
     big = np.array([[1000.0, 0.0, -1000.0]])
-    out = _as_float_array(where, _call(cross_entropy_gradient, big, _one_hot([1], 3)))
+    out = as_float_array(where, _call(cross_entropy_gradient, big, _one_hot([1], 3)))
     expect_true(where, out.shape == big.shape and np.all(np.isfinite(out)),
                 "got NaN or the wrong shape on large logits: compute softmax(z) with your stable softmax")
     expect_close(where, out, _softmax(big) - _one_hot([1], 3), rtol=1e-6, atol=1e-9)
@@ -261,24 +247,24 @@ def check_gradient_descent_step(gradient_descent_step):
         out = _call(gradient_descent_step, W.copy(), b.copy(), x.copy(), y.copy(), learning_rate)
         expect_true(where, isinstance(out, (tuple, list)) and len(out) == 3,
                     "must return a tuple (W, b, cost): the updated parameters and the cost before the update")
-        new_W, new_b = _as_float_array(where, out[0]), _as_float_array(where, out[1])
-        cost = _as_float_array(where, out[2])
+        new_W, new_b = as_float_array(where, out[0]), as_float_array(where, out[1])
+        cost = as_float_array(where, out[2])
         if new_W.shape == (4, 3):
-            _fail(where, "the new W has shape (4, 3), the transpose: dW = x.T @ dZ has the shape of W, (n, K)")
+            fail(where, "the new W has shape (4, 3), the transpose: dW = x.T @ dZ has the shape of W, (n, K)")
         expect_shape(f"{where}: W", new_W, W.shape)
         if new_b.shape in ((1, 4), (4, 1)):
-            _fail(where, f"the new b has shape {new_b.shape}: sum dZ over the batch axis only, "
+            fail(where, f"the new b has shape {new_b.shape}: sum dZ over the batch axis only, "
                          "dZ.sum(axis=0), to keep b 1-D with shape (K,)")
         expect_shape(f"{where}: b", new_b, b.shape)
         expect_true(where, cost.size == 1, f"the cost must be one number, got shape {cost.shape}")
         expected_W, expected_b, expected_cost = _step(W, b, x, y, learning_rate)
         after = _cross_entropy(_softmax(x @ expected_W + expected_b), y)
-        _diagnose(f"{where}: cost", cost.reshape(()), [
+        diagnose(f"{where}: cost", cost.reshape(()), [
             ("you returned the cost after the update: return J(W, b) of the parameters you were given", after),
         ])
         expect_close(f"{where}: cost", cost.reshape(()), expected_cost, rtol=1e-6, atol=1e-9)
         wrong_sign = _step(W, b, x, y, learning_rate, sign=-1.0)
-        _diagnose(where, new_W, [
+        diagnose(where, new_W, [
             ("W moved uphill: gradient descent subtracts, W = W - learning_rate * dW", wrong_sign[0]),
             ("W did not change: update it, W = W - learning_rate * dW", W),
             ("dW is m times too large: dZ = cross_entropy_gradient(Z, y) already holds the 1/m, so dW = x.T @ dZ",
@@ -289,7 +275,7 @@ def check_gradient_descent_step(gradient_descent_step):
              _step(W, b, x, y, 1.0)[0]),
         ])
         expect_close(f"{where}: W", new_W, expected_W, rtol=1e-6, atol=1e-9)
-        _diagnose(where, new_b, [
+        diagnose(where, new_b, [
             ("b moved uphill: b = b - learning_rate * db", wrong_sign[1]),
             ("b did not change: update it too, b = b - learning_rate * db", b),
             ("db is m times too small: dZ already holds the 1/m, so db = dZ.sum(axis=0), not dZ.mean(axis=0)",
@@ -322,7 +308,7 @@ def check_softmax_regression(train_softmax_regression, predict):
     out = _call(lambda: train_softmax_regression(x.copy(), labels.copy(), **settings))
     expect_true(where, isinstance(out, (tuple, list)) and len(out) == 3,
                 "must return a tuple (W, b, costs): the trained parameters and the list of per-epoch costs")
-    W, b, costs = (_as_float_array(where, value) for value in out)
+    W, b, costs = (as_float_array(where, value) for value in out)
     expect_shape(f"{where}: W", W, (2, 3))
     expect_shape(f"{where}: b", b, (3,))
     expect_true(where, costs.shape == (20,),
@@ -339,7 +325,7 @@ def check_softmax_regression(train_softmax_regression, predict):
     where_predict = "predict(W, b, x) on the 240 training points"
     predictions = np.asarray(_call(predict, W, b, x))
     if predictions.shape == (len(x), 3):
-        _fail(where_predict, "returned probabilities (m, K): return the class ids, np.argmax(..., axis=1)")
+        fail(where_predict, "returned probabilities (m, K): return the class ids, np.argmax(..., axis=1)")
     expect_shape(where_predict, predictions, (len(x),))
     expect_true(where_predict, predictions.dtype.kind in "iu",
                 f"must return integer class ids, got dtype {predictions.dtype} (np.argmax returns integers)")
