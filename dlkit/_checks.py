@@ -46,6 +46,13 @@ def check_float(name, value, *, minimum=None, maximum=None, min_inclusive=True, 
     return value
 
 
+def check_bool(name, value):
+    """Returns `value`; raises ValueError unless it is True or False."""
+    if not isinstance(value, bool):
+        raise ValueError(f"Argument `{name}` must be True or False. Received: {name}={value!r}")
+    return value
+
+
 def check_choice(name, value, allowed):
     """Returns `value`; raises ValueError unless it is one of `allowed`."""
     if value not in allowed:

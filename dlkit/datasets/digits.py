@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dlkit._checks import check_fraction_split, check_seed
+from dlkit._checks import check_bool, check_fraction_split, check_seed
 from dlkit.datasets._common import class_labels, resolve_seed, stratified_splits
 
 
@@ -30,8 +30,7 @@ def load_digits(split=(0.6, 0.2, 0.2), flatten=False, seed=None):
         ValueError: on an invalid `split` or `seed`, or a non-boolean `flatten`.
     """
     split = check_fraction_split("split", split)
-    if not isinstance(flatten, bool):
-        raise ValueError(f"Argument `flatten` must be True or False. Received: flatten={flatten!r}")
+    flatten = check_bool("flatten", flatten)
     seed = resolve_seed(check_seed("seed", seed))
     from sklearn.datasets import load_digits as sklearn_load_digits  # lazy: slow import
 

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from dlkit._checks import check_float, check_int
+from dlkit._checks import check_bool, check_float, check_int
 
 
 def _check_epsilon_axes(epsilon, axes):
@@ -168,12 +168,8 @@ class BatchNorm(keras.layers.Layer):
         self.axis = check_int("axis", axis)
         self.momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0)
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
-        if not isinstance(center, bool) or not isinstance(scale, bool):
-            raise ValueError(
-                f"Arguments `center` and `scale` must be booleans. Received: center={center!r}, scale={scale!r}"
-            )
-        self.center = center
-        self.scale = scale
+        self.center = check_bool("center", center)
+        self.scale = check_bool("scale", scale)
         self.supports_masking = False
 
     def build(self, input_shape):

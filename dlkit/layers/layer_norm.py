@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from dlkit._checks import check_float, check_int
+from dlkit._checks import check_bool, check_float, check_int
 
 
 @keras.saving.register_keras_serializable(package="dlkit")
@@ -41,12 +41,8 @@ class LayerNorm(keras.layers.Layer):
         super().__init__(**kwargs)
         self.axis = check_int("axis", axis)
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
-        if not isinstance(center, bool) or not isinstance(scale, bool):
-            raise ValueError(
-                f"Arguments `center` and `scale` must be booleans. Received: center={center!r}, scale={scale!r}"
-            )
-        self.center = center
-        self.scale = scale
+        self.center = check_bool("center", center)
+        self.scale = check_bool("scale", scale)
 
     def build(self, input_shape):
         rank = len(input_shape)
