@@ -177,51 +177,7 @@ def test_linear_warmup_float_and_schedule():
 # ---------------------------------------------------------------- in real fit calls
 
 
-def lr_probe_model(learning_rate):
-    """y = w * x with x = 1 and loss = mean(y): the gradient is exactly 1, so SGD moves w by -lr."""
-    model = keras.Sequential(
-        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
-    )
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss=probe_loss)
-    return model
-
-
-@keras.saving.register_keras_serializable(package="dlkit_tests")
-def probe_loss(y_true, y_pred):
-    return keras.ops.mean(y_pred)
-
-
-class AppliedLearningRate(keras.callbacks.Callback):
-    """Records the rate each SGD step really applied: zero the weight before the step, read -w after it."""
-
-    def __init__(self):
-        super().__init__()
-        self.rates = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.model.layers[0].kernel.assign(np.zeros((1, 1), "float32"))
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.rates.append(-float(self.model.layers[0].kernel.numpy()[0, 0]))
-
-
-X_PROBE = np.ones((37, 1), "float32")  # 37 samples, batch 8: 5 steps per epoch, the last one short
-
-
-def fit_probe(model, epochs, initial_epoch=0, callbacks=()):
-    recorder = AppliedLearningRate()
-    model.fit(
-        X_PROBE,
-        X_PROBE,
-        batch_size=8,
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        callbacks=[*callbacks, recorder],
-        verbose=0,
-        shuffle=False,
-    )
-    return np.array(recorder.rates)
-
+from lr_probe import fit_probe, lr_probe_model
 
 SCHEDULES = {
     "cyclic": (
@@ -243,14 +199,14 @@ def test_schedule_in_fit_resumes_after_keras_save(name, tmp_path):
     make, reference = SCHEDULES[name]
     dlkit.set_seed(0)
     model = lr_probe_model(make())
-    first = fit_probe(model, epochs=3)
+    first, _ = fit_probe(model, epochs=3)
     path = tmp_path / f"{name}.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
     assert type(loaded.optimizer._learning_rate) is type(model.optimizer._learning_rate)
     assert loaded.optimizer._learning_rate.get_config() == model.optimizer._learning_rate.get_config()
     assert int(loaded.optimizer.iterations.numpy()) == 15
-    second = fit_probe(loaded, epochs=5, initial_epoch=3)
+    second, _ = fit_probe(loaded, epochs=5, initial_epoch=3)
     expected = np.array([reference(s) for s in range(25)], dtype=np.float32)
     np.testing.assert_allclose(np.concatenate([first, second]), expected, rtol=1e-6, atol=1e-9)
 
