@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from lr_probe import fit_probe, lr_probe_model
 
 import dlkit
 from dlkit.schedules import CyclicLR, LinearWarmup, OneCycleLR, SnapshotCosineDecay
@@ -176,8 +177,6 @@ def test_linear_warmup_float_and_schedule():
 
 # ---------------------------------------------------------------- in real fit calls
 
-
-from lr_probe import fit_probe, lr_probe_model
 
 SCHEDULES = {
     "cyclic": (
