@@ -42,8 +42,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
-    print(f"cores: {os.cpu_count()}  trials: {args.trials}  epochs/trial: {args.epochs}  repeats: {args.repeats}  "
-          f"load average before: {os.getloadavg()[0]:.1f}")
+    print(
+        f"cores: {os.cpu_count()}  trials: {args.trials}  epochs/trial: {args.epochs}  repeats: {args.repeats}  "
+        f"load average before: {os.getloadavg()[0]:.1f}"
+    )
     times = {1: [], 2: []}
     rates = {}
     start = time.perf_counter()
@@ -52,15 +54,21 @@ def main():
             search_s, wall_s, learning_rates, per_worker = run_once(num_workers, args.trials, args.epochs)
             times[num_workers].append((search_s, wall_s))
             rates[num_workers] = learning_rates
-            print(f"  {num_workers} worker(s): search {search_s:6.1f} s   wall {wall_s:6.1f} s   trials per worker {per_worker}")
+            print(
+                f"  {num_workers} worker(s): search {search_s:6.1f} s   wall {wall_s:6.1f} s   trials per worker {per_worker}"
+            )
     same = sorted(rates[1]) == sorted(rates[2])
     print(f"same learning rates tried by both runs: {same}")
-    median = {n: (statistics.median(s for s, _ in v), statistics.median(w for _, w in v)) for n, v in times.items()}
+    median = {
+        n: (statistics.median(s for s, _ in v), statistics.median(w for _, w in v)) for n, v in times.items()
+    }
     print(f"median search time: 1 worker {median[1][0]:.1f} s, 2 workers {median[2][0]:.1f} s")
     print(f"speed-up 2 vs 1 workers (search, trials only):     {median[1][0] / median[2][0]:.2f}x")
     print(f"speed-up 2 vs 1 workers (wall, with process start): {median[1][1] / median[2][1]:.2f}x")
-    print(f"benchmark took {time.perf_counter() - start:.0f} s; load average after: {os.getloadavg()[0]:.1f} "
-          "(other processes on the cores shrink the speed-up)")
+    print(
+        f"benchmark took {time.perf_counter() - start:.0f} s; load average after: {os.getloadavg()[0]:.1f} "
+        "(other processes on the cores shrink the speed-up)"
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,10 @@ def problem(sizes, num_examples, seed=0):
     y = (rng.random((num_examples, 1)) < 0.5).astype(np.float64)
     params = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        params += [rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in), 0.1 * rng.standard_normal(fan_out)]
+        params += [
+            rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in),
+            0.1 * rng.standard_normal(fan_out),
+        ]
     return x, y, params
 
 
@@ -91,8 +94,10 @@ def full_vs_compute_gradient():
     # Same numbers: compute_gradient's Jacobians (1 x n per input) against the report's vectors.
     assert np.allclose(np.concatenate([j.ravel() for j in analytic]), report.grad, rtol=1e-12)
     assert np.allclose(np.concatenate([j.ravel() for j in numeric]), report.gradapprox, atol=1e-7)
-    print(f"[1] MLP 20-44-24-1, {num_params} parameters, 64 examples: full mode {ours:.2f} s "
-          f"({report.evaluation}, difference {report.difference:.2e}), tf.test.compute_gradient {theirs:.2f} s")
+    print(
+        f"[1] MLP 20-44-24-1, {num_params} parameters, 64 examples: full mode {ours:.2f} s "
+        f"({report.evaluation}, difference {report.difference:.2e}), tf.test.compute_gradient {theirs:.2f} s"
+    )
     print(f"    full vs tf.test.compute_gradient: {theirs / ours:.1f}x faster (goal >= 10x)")
 
 
@@ -110,19 +115,28 @@ def fast_vs_full():
     for label, kwargs in cases.items():
         cost = mlp_cost(x, y, **kwargs)
         # TF is warm from part 1; full mode runs once per case (it is the slow one), fast mode 3 times.
-        full_time, full = median_time(lambda cost=cost: gradcheck(cost, params, names=NAMES), 1, warm_up=False)
-        fast_time, fast = median_time(lambda cost=cost: gradcheck(cost, params, names=NAMES, mode="fast", seed=0),
-                                      3 if label == "correct" else 1, warm_up=False)
+        full_time, full = median_time(
+            lambda cost=cost: gradcheck(cost, params, names=NAMES), 1, warm_up=False
+        )
+        fast_time, fast = median_time(
+            lambda cost=cost: gradcheck(cost, params, names=NAMES, mode="fast", seed=0),
+            3 if label == "correct" else 1,
+            warm_up=False,
+        )
         same = full.passed == fast.passed and (full.passed or full.worst.name == fast.worst.name)
         agree &= same
         if label == "correct":
             ratios.append(full_time / fast_time)
-        print(f"    {label:40s} full: {'pass' if full.passed else 'FAIL'} (worst {full.worst.name}, "
-              f"{full.difference:.1e}) {full_time:6.2f} s | fast: {'pass' if fast.passed else 'FAIL'} "
-              f"(worst {fast.worst.name}, {fast.difference:.1e}{', localized' if fast.localized else ''}) "
-              f"{fast_time:5.2f} s | {'same verdict' if same else 'DIFFERENT VERDICT'}")
-    print(f"    fast vs full (correct gradient, {num_params} parameters): {ratios[0]:.1f}x faster (goal >= 20x); "
-          f"verdicts {'identical' if agree else 'DIFFER'} on all {len(cases)} cases")
+        print(
+            f"    {label:40s} full: {'pass' if full.passed else 'FAIL'} (worst {full.worst.name}, "
+            f"{full.difference:.1e}) {full_time:6.2f} s | fast: {'pass' if fast.passed else 'FAIL'} "
+            f"(worst {fast.worst.name}, {fast.difference:.1e}{', localized' if fast.localized else ''}) "
+            f"{fast_time:5.2f} s | {'same verdict' if same else 'DIFFERENT VERDICT'}"
+        )
+    print(
+        f"    fast vs full (correct gradient, {num_params} parameters): {ratios[0]:.1f}x faster (goal >= 20x); "
+        f"verdicts {'identical' if agree else 'DIFFER'} on all {len(cases)} cases"
+    )
 
 
 if __name__ == "__main__":

@@ -80,20 +80,43 @@ def main():
     y_img = tf.constant(rng.integers(0, 10, size=64))
 
     cases = [
-        ("BatchNorm vs BatchNormalization (MLP 256-512-512-10, batch 256)", 1.3,
-         lambda: mlp(BatchNorm), lambda: mlp(keras.layers.BatchNormalization), x_vec, y_vec),
-        ("InvertedDropout vs Dropout (MLP 256-512-512-10, rate 0.5, batch 256)", 1.1,
-         lambda: mlp(lambda: InvertedDropout(0.5, seed=1)), lambda: mlp(lambda: keras.layers.Dropout(0.5, seed=1)),
-         x_vec, y_vec),
-        ("Conv2DNaive vs Conv2D (CNN on 28x28x1, batch 64)", None,
-         lambda: cnn(Conv2DNaive, keras.layers.MaxPooling2D), lambda: cnn(keras.layers.Conv2D, keras.layers.MaxPooling2D),
-         x_img, y_img),
-        ("MaxPool2DNaive vs MaxPooling2D (same CNN, Keras Conv2D)", None,
-         lambda: cnn(keras.layers.Conv2D, MaxPool2DNaive), lambda: cnn(keras.layers.Conv2D, keras.layers.MaxPooling2D),
-         x_img, y_img),
+        (
+            "BatchNorm vs BatchNormalization (MLP 256-512-512-10, batch 256)",
+            1.3,
+            lambda: mlp(BatchNorm),
+            lambda: mlp(keras.layers.BatchNormalization),
+            x_vec,
+            y_vec,
+        ),
+        (
+            "InvertedDropout vs Dropout (MLP 256-512-512-10, rate 0.5, batch 256)",
+            1.1,
+            lambda: mlp(lambda: InvertedDropout(0.5, seed=1)),
+            lambda: mlp(lambda: keras.layers.Dropout(0.5, seed=1)),
+            x_vec,
+            y_vec,
+        ),
+        (
+            "Conv2DNaive vs Conv2D (CNN on 28x28x1, batch 64)",
+            None,
+            lambda: cnn(Conv2DNaive, keras.layers.MaxPooling2D),
+            lambda: cnn(keras.layers.Conv2D, keras.layers.MaxPooling2D),
+            x_img,
+            y_img,
+        ),
+        (
+            "MaxPool2DNaive vs MaxPooling2D (same CNN, Keras Conv2D)",
+            None,
+            lambda: cnn(keras.layers.Conv2D, MaxPool2DNaive),
+            lambda: cnn(keras.layers.Conv2D, keras.layers.MaxPooling2D),
+            x_img,
+            y_img,
+        ),
     ]
-    print(f"train-step time, median of {BLOCKS} blocks x {STEPS_PER_BLOCK} steps (TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}, {os.cpu_count()} CPUs)")
+    print(
+        f"train-step time, median of {BLOCKS} blocks x {STEPS_PER_BLOCK} steps (TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}, {os.cpu_count()} CPUs)"
+    )
     for name, goal, make_ours, make_ref, x, y in cases:
         ours_s, ref_s = time_pair(compiled(make_ours()), compiled(make_ref()), x, y)
         ratio = ours_s / ref_s

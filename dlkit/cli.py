@@ -1,8 +1,8 @@
 """The `dlkit` command line (also `python -m dlkit`).
 
-    dlkit labs run [LAB ...] [--full]     execute labs headless, write build/labs/, print the results table
-    dlkit release [LAB ...] --out DIR     student notebooks: solutions blanked, hidden tests removed
-    dlkit grade SUBMISSION ... --out CSV  sandboxed autograding: gradebook CSV + per-student feedback
+dlkit labs run [LAB ...] [--full]     execute labs headless, write build/labs/, print the results table
+dlkit release [LAB ...] --out DIR     student notebooks: solutions blanked, hidden tests removed
+dlkit grade SUBMISSION ... --out CSV  sandboxed autograding: gradebook CSV + per-student feedback
 """
 
 import argparse
@@ -55,7 +55,9 @@ def _grade(args):
 
     memory_mb = None if args.memory_mb == 0 else args.memory_mb
     try:
-        rows = grade(args.submissions, source=args.source, jobs=args.jobs, timeout=args.timeout, memory_mb=memory_mb)
+        rows = grade(
+            args.submissions, source=args.source, jobs=args.jobs, timeout=args.timeout, memory_mb=memory_mb
+        )
         feedback = write_gradebook(rows, args.out, args.feedback)
     except (ValueError, GradingError) as error:
         print(f"dlkit grade: {error}", file=sys.stderr)
@@ -69,7 +71,9 @@ def _grade(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="dlkit", description="dlkit labs: run, release and grade the course labs.")
+    parser = argparse.ArgumentParser(
+        prog="dlkit", description="dlkit labs: run, release and grade the course labs."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     labs = commands.add_parser("labs", help="work with the lab notebooks")
@@ -82,7 +86,9 @@ def build_parser():
     run.add_argument("--full", action="store_true", help="full-size run (sets DLKIT_FULL_SIZE=1)")
     run.set_defaults(handler=_labs_run)
 
-    release = commands.add_parser("release", help="write the student versions of labs (no solutions, no hidden tests)")
+    release = commands.add_parser(
+        "release", help="write the student versions of labs (no solutions, no hidden tests)"
+    )
     release.add_argument("labs", nargs="*", metavar="LAB", help="lab numbers, names or paths (default: all)")
     release.add_argument("--out", required=True, help="folder for the student notebooks")
     release.add_argument("--labs-dir", default="labs", help="folder of the lab sources (default: labs)")
@@ -90,13 +96,22 @@ def build_parser():
 
     grade = commands.add_parser("grade", help="grade submitted notebooks in a sandbox; write a gradebook")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="submitted .ipynb files")
-    grade.add_argument("--source", default="labs", help="folder of the instructor's lab sources (default: labs)")
-    grade.add_argument("--out", required=True, help="gradebook CSV to write")
-    grade.add_argument("--feedback", default=None, help="folder for per-student JSON/HTML (default: feedback/ next to --out)")
-    grade.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
-    grade.add_argument("--timeout", type=float, default=600, help="wall-clock seconds per notebook run (default: 600)")
     grade.add_argument(
-        "--memory-mb", type=int, default=8192, help="address-space limit per run in MB, 0 for none (default: 8192)"
+        "--source", default="labs", help="folder of the instructor's lab sources (default: labs)"
+    )
+    grade.add_argument("--out", required=True, help="gradebook CSV to write")
+    grade.add_argument(
+        "--feedback", default=None, help="folder for per-student JSON/HTML (default: feedback/ next to --out)"
+    )
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
+    grade.add_argument(
+        "--timeout", type=float, default=600, help="wall-clock seconds per notebook run (default: 600)"
+    )
+    grade.add_argument(
+        "--memory-mb",
+        type=int,
+        default=8192,
+        help="address-space limit per run in MB, 0 for none (default: 8192)",
     )
     grade.set_defaults(handler=_grade)
     return parser

@@ -26,4 +26,6 @@ def full_size(default=False):
         return True
     if value in ("0", "false", "no"):
         return False
-    raise ValueError(f"Environment variable `DLKIT_FULL_SIZE` must be 1 or 0. Received: DLKIT_FULL_SIZE={value!r}")
+    raise ValueError(
+        f"Environment variable `DLKIT_FULL_SIZE` must be 1 or 0. Received: DLKIT_FULL_SIZE={value!r}"
+    )

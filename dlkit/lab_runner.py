@@ -41,7 +41,9 @@ def find_labs(labs_dir, selectors=()):
             matches = [lab for lab in labs if os.path.basename(lab).removesuffix(".ipynb").startswith(stem)]
         if not matches:
             names = ", ".join(os.path.basename(lab) for lab in labs) or "none"
-            raise ValueError(f"Argument `LAB` matches no lab in {labs_dir}. Received: {selector!r}. Labs: {names}")
+            raise ValueError(
+                f"Argument `LAB` matches no lab in {labs_dir}. Received: {selector!r}. Labs: {names}"
+            )
         chosen.extend(m for m in matches if m not in chosen)
     return chosen
 
@@ -121,7 +123,10 @@ def format_table(runs):
         for r in runs
     ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     for r in runs:
         if r.error:

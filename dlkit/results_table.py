@@ -51,7 +51,9 @@ class ResultsTable:
             ValueError: on an empty `quantity` or a second headline row.
         """
         if not isinstance(quantity, str) or not quantity:
-            raise ValueError(f"Argument `quantity` must be a non-empty string. Received: quantity={quantity!r}")
+            raise ValueError(
+                f"Argument `quantity` must be a non-empty string. Received: quantity={quantity!r}"
+            )
         if headline and self.headline is not None:
             raise ValueError(f"Table already has a headline row: {self.headline['quantity']!r}")
         self.rows.append(
@@ -75,13 +77,18 @@ class ResultsTable:
 
     def __str__(self):
         header = ("quantity", "measured", "reference")
-        widths = [max(len(header[i]), *(len(row[k]) for row in self.rows)) if self.rows else len(header[i])
-                  for i, k in enumerate(("quantity", "measured", "reference"))]
+        widths = [
+            max(len(header[i]), *(len(row[k]) for row in self.rows)) if self.rows else len(header[i])
+            for i, k in enumerate(("quantity", "measured", "reference"))
+        ]
         lines = [self.title, "  ".join(h.ljust(w) for h, w in zip(header, widths))]
         lines.append("  ".join("-" * w for w in widths))
         for row in self.rows:
             mark = " *" if row["headline"] else ""
-            lines.append("  ".join(row[k].ljust(w) for k, w in zip(("quantity", "measured", "reference"), widths)) + mark)
+            lines.append(
+                "  ".join(row[k].ljust(w) for k, w in zip(("quantity", "measured", "reference"), widths))
+                + mark
+            )
         return "\n".join(lines)
 
     def _repr_html_(self):
@@ -99,4 +106,3 @@ class ResultsTable:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/plain": str(self), "text/html": self._repr_html_(), RESULTS_MIME: self.to_dict()}
-

@@ -158,8 +158,14 @@ def test_fashion_mnist_reads_cached_idx_files(keras_home):
     folder = keras_home / "fashion-mnist"
     folder.mkdir()
     rng = np.random.default_rng(1)
-    images = {"train": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8), "t10k": rng.integers(0, 256, (10, 28, 28), dtype=np.uint8)}
-    labels = {"train": rng.integers(0, 10, 30, dtype=np.uint8), "t10k": rng.integers(0, 10, 10, dtype=np.uint8)}
+    images = {
+        "train": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+        "t10k": rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+    }
+    labels = {
+        "train": rng.integers(0, 10, 30, dtype=np.uint8),
+        "t10k": rng.integers(0, 10, 10, dtype=np.uint8),
+    }
     for part in ("train", "t10k"):
         with gzip.open(folder / f"{part}-labels-idx1-ubyte.gz", "wb") as f:
             f.write(b"\x00" * 8 + labels[part].tobytes())

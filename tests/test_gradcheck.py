@@ -14,6 +14,7 @@ NAMES = ["W1", "b1", "W2", "b2", "W3", "b3"]
 
 # --- The DLS course 2 "Gradient Checking" network, written twice: NumPy (the reference) and TF (checked) -----------
 
+
 def _course_case():
     # gradient_check_n_test_case() of the assignment.
     np.random.seed(1)
@@ -40,14 +41,16 @@ def _numpy_gradient_check_n(x, y, params, grads, epsilon=1e-7):
     offsets = np.cumsum([0] + [p.size for p in params])
 
     def unvec(vector):
-        return [vector[offsets[i]:offsets[i + 1]].reshape(p.shape) for i, p in enumerate(params)]
+        return [vector[offsets[i] : offsets[i + 1]].reshape(p.shape) for i, p in enumerate(params)]
 
     gradapprox = np.zeros_like(theta)
     for i in range(theta.size):
         plus, minus = theta.copy(), theta.copy()
         plus[i] += epsilon
         minus[i] -= epsilon
-        gradapprox[i] = (_numpy_forward(x, y, unvec(plus)) - _numpy_forward(x, y, unvec(minus))) / (2 * epsilon)
+        gradapprox[i] = (_numpy_forward(x, y, unvec(plus)) - _numpy_forward(x, y, unvec(minus))) / (
+            2 * epsilon
+        )
     return np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
 
 
@@ -109,10 +112,14 @@ def _numpy_cost_with_hand_gradient(x, y, **scales):
 
     @tf.custom_gradient
     def cost(*params):
-        j = tf.reshape(tf.numpy_function(lambda *p: np.float64(_numpy_forward(x, y, p)), params, tf.float64), [])
+        j = tf.reshape(
+            tf.numpy_function(lambda *p: np.float64(_numpy_forward(x, y, p)), params, tf.float64), []
+        )
 
         def backward(upstream):
-            grads = tf.numpy_function(lambda *p: _numpy_course_grads(x, y, p, **scales), params, [tf.float64] * 6)
+            grads = tf.numpy_function(
+                lambda *p: _numpy_course_grads(x, y, p, **scales), params, [tf.float64] * 6
+            )
             return [upstream * g for g in grads]
 
         return j, backward
@@ -121,6 +128,7 @@ def _numpy_cost_with_hand_gradient(x, y, **scales):
 
 
 # --- Closed forms and published numbers ---------------------------------------------------------------------------
+
 
 def test_two_sided_difference_on_cubic_matches_the_lecture():
     # Lecture "Numerical approximation of gradients": f = theta^3 at theta = 1, eps = 0.01.
@@ -131,7 +139,9 @@ def test_two_sided_difference_on_cubic_matches_the_lecture():
     assert abs(two_sided - 3.0) < abs(one_sided - 3.0) / 100
 
 
-@pytest.mark.parametrize(("x", "theta", "published"), [(2, 4, 2.919335883291695e-10), (3, 4, 7.814075313343006e-11)])
+@pytest.mark.parametrize(
+    ("x", "theta", "published"), [(2, 4, 2.919335883291695e-10), (3, 4, 7.814075313343006e-11)]
+)
 def test_course_one_dimensional_check(x, theta, published):
     report = gradcheck(lambda t: t * x, [theta])
     assert report.difference == pytest.approx(published, rel=1e-9, abs=0)
@@ -139,14 +149,18 @@ def test_course_one_dimensional_check(x, theta, published):
     np.testing.assert_allclose(report.grad, [x])
 
 
-@pytest.mark.parametrize(("scales", "published"), [((2.0, 4.0), 0.2850931567761624), ((1.0, 1.0), 1.1890913024229996e-07)])
+@pytest.mark.parametrize(
+    ("scales", "published"), [((2.0, 4.0), 0.2850931567761624), ((1.0, 1.0), 1.1890913024229996e-07)]
+)
 def test_course_n_dimensional_check_reproduces_published_difference(scales, published):
     # gradient_check_n of the assignment: "There is a mistake ... difference = 0.2850931567761624" with its two
     # planted bugs, and 1.1890913024229996e-07 once they are fixed.
     x, y, params = _course_case()
     grads = _numpy_course_grads(x, y, params, scale_dw2=scales[0], scale_db1=scales[1])
     reference = _numpy_gradient_check_n(x, y, params, grads)
-    assert reference == pytest.approx(published, rel=1e-12, abs=0)  # the NumPy reference is the assignment's code
+    assert reference == pytest.approx(
+        published, rel=1e-12, abs=0
+    )  # the NumPy reference is the assignment's code
     # The assignment's own NumPy passes, checked through gradcheck: the published number to the last digits.
     exact = gradcheck(_numpy_cost_with_hand_gradient(x, y, scale_dw2=scales[0], scale_db1=scales[1]), params)
     assert exact.difference == pytest.approx(published, rel=1e-12, abs=0)
@@ -172,7 +186,9 @@ def test_numerical_gradient_matches_tf_test_compute_gradient():
         return tf.reduce_sum(tf.tanh(x @ w + b) ** 2) + tf.reduce_sum(w**3) / 7
 
     ours = numerical_gradient(cost, [w, b], epsilon=1e-4)
-    theirs_analytic, theirs_numeric = tf.test.compute_gradient(cost, [tf.constant(w), tf.constant(b)], delta=1e-4)
+    theirs_analytic, theirs_numeric = tf.test.compute_gradient(
+        cost, [tf.constant(w), tf.constant(b)], delta=1e-4
+    )
     for mine, jacobian, shape in zip(ours, theirs_numeric, (w.shape, b.shape), strict=True):
         assert mine.shape == shape
         np.testing.assert_allclose(mine.ravel(), jacobian.ravel(), rtol=1e-8, atol=1e-9)
@@ -239,6 +255,7 @@ def test_correct_custom_gradients_pass(mode, lambd):
 
 # --- Keras models -------------------------------------------------------------------------------------------------
 
+
 def _data(m=16, n=3, seed=0):
     rng = np.random.default_rng(seed)
     return rng.standard_normal((m, n)).astype("float32"), rng.standard_normal((m, 1)).astype("float32")
@@ -248,13 +265,18 @@ def test_model_check_counts_regularization_closed_form(seeded):
     x, y = _data()
     lambd = 0.0625  # exact in float32: Keras's L2 casts its factor through a float32 constant
     regularizer = keras.regularizers.L2(lambd)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, kernel_regularizer=regularizer, name="linear")])
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(1, kernel_regularizer=regularizer, name="linear")]
+    )
     before = [v.numpy().copy() for v in model.weights]
     report = gradcheck_model(model, x, y, loss="mse")
     w, b = (v.numpy().astype(np.float64) for v in model.weights)
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
     residual = x64 @ w + b - y64
-    expected = {"linear/kernel": 2 / len(x) * x64.T @ residual + 2 * lambd * w, "linear/bias": 2 * residual.mean(0)}
+    expected = {
+        "linear/kernel": 2 / len(x) * x64.T @ residual + 2 * lambd * w,
+        "linear/bias": 2 * residual.mean(0),
+    }
     assert [row.name for row in report.rows] == ["linear/kernel", "linear/bias"]
     for name, gradient in expected.items():
         np.testing.assert_allclose(report[name].grad, gradient, rtol=1e-10)
@@ -284,8 +306,11 @@ class HandDense(keras.layers.Layer):
         @tf.custom_gradient
         def affine(x, kernel, bias):
             def backward(upstream):
-                return (upstream @ tf.transpose(kernel), scale * tf.transpose(x) @ upstream,
-                        tf.reduce_sum(upstream, axis=0))
+                return (
+                    upstream @ tf.transpose(kernel),
+                    scale * tf.transpose(x) @ upstream,
+                    tf.reduce_sum(upstream, axis=0),
+                )
 
             return x @ kernel + bias, backward
 
@@ -298,8 +323,14 @@ class HandDense(keras.layers.Layer):
 @pytest.mark.parametrize("mode", ["full", "fast"])
 def test_model_with_custom_gradient_layer_reports_the_buggy_variable(seeded, mode):
     x, y = _data()
-    model = keras.Sequential([keras.Input((3,)), HandDense(5, name="hand_1"), keras.layers.Activation("tanh"),
-                              HandDense(1, kernel_grad_scale=0.9, name="hand_2")])
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            HandDense(5, name="hand_1"),
+            keras.layers.Activation("tanh"),
+            HandDense(1, kernel_grad_scale=0.9, name="hand_2"),
+        ]
+    )
     model.compile(loss="mse")  # the compiled loss is used when `loss` is None
     report = gradcheck_model(model, x, y, mode=mode, seed=0)
     assert not report.passed and report.worst.name == "hand_2/kernel"
@@ -309,11 +340,19 @@ def test_model_with_custom_gradient_layer_reports_the_buggy_variable(seeded, mod
     assert gradcheck_model(fixed, x, y, loss="mse", mode=mode, seed=0).passed
 
 
-@pytest.mark.parametrize("noise_layer", ["Dropout", "GaussianNoise", "GaussianDropout", "SpatialDropout1D",
-                                         "AlphaDropout"])
+@pytest.mark.parametrize(
+    "noise_layer", ["Dropout", "GaussianNoise", "GaussianDropout", "SpatialDropout1D", "AlphaDropout"]
+)
 def test_random_layers_refuse_training_mode(noise_layer):
-    model = keras.Sequential([keras.Input((4, 3)), keras.layers.Dense(2), getattr(keras.layers, noise_layer)(0.2),
-                              keras.layers.Flatten(), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [
+            keras.Input((4, 3)),
+            keras.layers.Dense(2),
+            getattr(keras.layers, noise_layer)(0.2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1),
+        ]
+    )
     x, y = np.ones((8, 4, 3), "float32"), np.zeros((8, 1), "float32")
     with pytest.raises(ValueError, match=r"doesn't work with dropout.*training=False"):
         gradcheck_model(model, x, y, loss="mse", training=True)
@@ -322,16 +361,29 @@ def test_random_layers_refuse_training_mode(noise_layer):
 def test_dropout_model_passes_in_inference_mode(seeded):
     x = np.random.default_rng(1).standard_normal((8, 4, 3)).astype("float32")
     y = np.zeros((8, 1), "float32")
-    model = keras.Sequential([keras.Input((4, 3)), keras.layers.Dense(2, activation="tanh"),
-                              keras.layers.Dropout(0.5), keras.layers.Flatten(),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [
+            keras.Input((4, 3)),
+            keras.layers.Dense(2, activation="tanh"),
+            keras.layers.Dropout(0.5),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     assert gradcheck_model(model, x, y, loss="binary_crossentropy", training=False).passed
 
 
 def test_batch_norm_in_training_mode_is_checked(seeded):
     x, y = _data(m=12)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization(),
-                              keras.layers.Activation("tanh"), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4),
+            keras.layers.BatchNormalization(),
+            keras.layers.Activation("tanh"),
+            keras.layers.Dense(1),
+        ]
+    )
     moving_mean = model.layers[1].moving_mean.numpy().copy()
     report = gradcheck_model(model, x, y, loss=keras.losses.MeanSquaredError(), training=True)
     assert report.passed and len(report.rows) == 6
@@ -339,6 +391,7 @@ def test_batch_norm_in_training_mode_is_checked(seeded):
 
 
 # --- Report and arguments -----------------------------------------------------------------------------------------
+
 
 def test_report_rendering_and_verdict_bands():
     x, y, params = _course_case()
@@ -353,7 +406,13 @@ def test_report_rendering_and_verdict_bands():
     assert worst.max_abs_error == pytest.approx(errors.max())
     assert worst.worst_index == np.unravel_index(errors.argmax(), worst.shape)
     assert [verdict_for(d) for d in (9.9e-8, 1e-7, 1e-5, 9.9e-4, 1e-3, 0.3)] == [
-        "great", "double-check", "double-check", "double-check", "almost certainly a bug", "almost certainly a bug"]
+        "great",
+        "double-check",
+        "double-check",
+        "double-check",
+        "almost certainly a bug",
+        "almost certainly a bug",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,12 @@ def test_large_random_is_randn_times_scale():
 
 @pytest.mark.parametrize(
     "variance, shape, expected_std",
-    [("fan_in", (400, 100), np.sqrt(1 / 400)), ("fan_avg", (400, 100), np.sqrt(2 / 500)),
-     ("fan_in", (3, 3, 16, 32), np.sqrt(1 / (9 * 16))), ("fan_avg", (3, 3, 16, 32), np.sqrt(2 / (9 * 48)))],
+    [
+        ("fan_in", (400, 100), np.sqrt(1 / 400)),
+        ("fan_avg", (400, 100), np.sqrt(2 / 500)),
+        ("fan_in", (3, 3, 16, 32), np.sqrt(1 / (9 * 16))),
+        ("fan_avg", (3, 3, 16, 32), np.sqrt(2 / (9 * 48))),
+    ],
 )
 def test_xavier_variances(variance, shape, expected_std):
     _check_normal(XavierNormal(variance, seed=3)(shape), expected_std)
@@ -46,8 +50,13 @@ def test_seeded_initializers_are_reproducible():
 
 
 def test_initializers_in_a_model_round_trip(tmp_path):
-    model = keras.Sequential([keras.Input((30,)), keras.layers.Dense(20, kernel_initializer=LargeRandomNormal(seed=1)),
-                              keras.layers.Dense(5, kernel_initializer=XavierNormal("fan_avg", seed=2))])
+    model = keras.Sequential(
+        [
+            keras.Input((30,)),
+            keras.layers.Dense(20, kernel_initializer=LargeRandomNormal(seed=1)),
+            keras.layers.Dense(5, kernel_initializer=XavierNormal("fan_avg", seed=2)),
+        ]
+    )
     assert np.std(model.layers[0].kernel.numpy()) > 5  # the large init reached the layer
     path = tmp_path / "model.keras"
     model.save(path)
@@ -59,8 +68,14 @@ def test_initializers_in_a_model_round_trip(tmp_path):
 
 @pytest.mark.parametrize(
     "factory",
-    [lambda: LargeRandomNormal(scale=0.0), lambda: LargeRandomNormal(scale=-1.0), lambda: LargeRandomNormal(seed=-2),
-     lambda: XavierNormal("fan_out"), lambda: XavierNormal(seed=1.5), lambda: XavierNormal()((10,))],
+    [
+        lambda: LargeRandomNormal(scale=0.0),
+        lambda: LargeRandomNormal(scale=-1.0),
+        lambda: LargeRandomNormal(seed=-2),
+        lambda: XavierNormal("fan_out"),
+        lambda: XavierNormal(seed=1.5),
+        lambda: XavierNormal()((10,)),
+    ],
 )
 def test_rejects_bad_arguments(factory):
     with pytest.raises(ValueError):

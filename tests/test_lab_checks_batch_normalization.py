@@ -36,7 +36,9 @@ def backward(dout, cache):
 
 
 def update(running_mean, running_var, z, momentum=0.99):
-    return momentum * running_mean + (1 - momentum) * z.mean(0), momentum * running_var + (1 - momentum) * z.var(0)
+    return momentum * running_mean + (1 - momentum) * z.mean(0), momentum * running_var + (
+        1 - momentum
+    ) * z.var(0)
 
 
 def inference(z, gamma, beta, running_mean, running_var, epsilon=EPS):
@@ -53,8 +55,12 @@ class GoodBatchNorm(keras.layers.Layer):
         n = input_shape[-1]
         self.gamma = self.add_weight(shape=(n,), initializer="ones", name="gamma")
         self.beta = self.add_weight(shape=(n,), initializer="zeros", name="beta")
-        self.moving_mean = self.add_weight(shape=(n,), initializer="zeros", trainable=False, name="moving_mean")
-        self.moving_variance = self.add_weight(shape=(n,), initializer="ones", trainable=False, name="moving_var")
+        self.moving_mean = self.add_weight(
+            shape=(n,), initializer="zeros", trainable=False, name="moving_mean"
+        )
+        self.moving_variance = self.add_weight(
+            shape=(n,), initializer="ones", trainable=False, name="moving_var"
+        )
 
     def call(self, inputs, training=None):
         use_batch = training if self.mistake != "always_batch" else True
@@ -96,16 +102,30 @@ def test_correct_solution_passes(capsys):
         assert f"{name}: all tests passed." in out
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda z, g, b, e=EPS: (g * (z - z.mean(1, keepdims=True)) / np.sqrt(z.var(1, keepdims=True) + e) + b, None),
-     "axis=0"),
-    (lambda z, g, b, e=EPS: (g * (z - z.mean(0)) / np.sqrt(z.var(0, ddof=1) + e) + b, None), "unbiased"),
-    (lambda z, g, b, e=EPS: (g * (z - z.mean(0)) / (np.sqrt(z.var(0)) + e) + b, None), "outside the square root"),
-    (lambda z, g, b, e=EPS: (b * (z - z.mean(0)) / np.sqrt(z.var(0) + e) + g, None), "swapped"),
-    (lambda z, g, b, e=EPS: ((z - z.mean(0)) / np.sqrt(z.var(0) + e), None), "without applying gamma"),
-    (lambda z, g, b, e=EPS: (g * (z - z.mean(0)) / np.sqrt(z.var(0) + EPS) + b, None), "ignored the `epsilon`"),
-    (lambda z, g, b, e=EPS: g * (z - z.mean(0)) / np.sqrt(z.var(0) + e) + b, "tuple \\(out, cache\\)"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (
+            lambda z, g, b, e=EPS: (
+                g * (z - z.mean(1, keepdims=True)) / np.sqrt(z.var(1, keepdims=True) + e) + b,
+                None,
+            ),
+            "axis=0",
+        ),
+        (lambda z, g, b, e=EPS: (g * (z - z.mean(0)) / np.sqrt(z.var(0, ddof=1) + e) + b, None), "unbiased"),
+        (
+            lambda z, g, b, e=EPS: (g * (z - z.mean(0)) / (np.sqrt(z.var(0)) + e) + b, None),
+            "outside the square root",
+        ),
+        (lambda z, g, b, e=EPS: (b * (z - z.mean(0)) / np.sqrt(z.var(0) + e) + g, None), "swapped"),
+        (lambda z, g, b, e=EPS: ((z - z.mean(0)) / np.sqrt(z.var(0) + e), None), "without applying gamma"),
+        (
+            lambda z, g, b, e=EPS: (g * (z - z.mean(0)) / np.sqrt(z.var(0) + EPS) + b, None),
+            "ignored the `epsilon`",
+        ),
+        (lambda z, g, b, e=EPS: g * (z - z.mean(0)) / np.sqrt(z.var(0) + e) + b, "tuple \\(out, cache\\)"),
+    ],
+)
 def test_forward_mistakes(wrong, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_batchnorm_forward(wrong)
@@ -137,13 +157,16 @@ def _tiny_error(dout, cache):
     return dz * 1.001, dgamma, dbeta
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (_naive_backward, "treats mu and var as constants"),
-    (_scaled_dz, "missing the 1/m"),
-    (_mean_dbeta, "it is the sum"),
-    (_dgamma_z, "dout \\* z_hat"),
-    (_tiny_error, "values differ"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (_naive_backward, "treats mu and var as constants"),
+        (_scaled_dz, "missing the 1/m"),
+        (_mean_dbeta, "it is the sum"),
+        (_dgamma_z, "dout \\* z_hat"),
+        (_tiny_error, "values differ"),
+    ],
+)
 def test_backward_mistakes(wrong, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_batchnorm_backward(forward, wrong)
@@ -158,33 +181,48 @@ def test_gradcheck_helper_flags_a_wrong_gradient():
     assert not report.passed and report.difference > 1e-3
 
 
-@pytest.mark.parametrize("wrong_update, message", [
-    (lambda rm, rv, z, k=0.99: ((1 - k) * rm + k * z.mean(0), (1 - k) * rv + k * z.var(0)), "wrong side"),
-    (lambda rm, rv, z, k=0.99: (z.mean(0), z.var(0)), "returned the batch mean"),
-    (lambda rm, rv, z, k=0.99: (k * rm + (1 - k) * z.mean(0), k * rv + (1 - k) * z.var(0, ddof=1)), "biased"),
-    (lambda rm, rv, z, k=0.99: (k * rm + (1 - k) * z.mean(0), k * rv + (1 - k) * z.std(0)), "standard deviation"),
-])
+@pytest.mark.parametrize(
+    "wrong_update, message",
+    [
+        (lambda rm, rv, z, k=0.99: ((1 - k) * rm + k * z.mean(0), (1 - k) * rv + k * z.var(0)), "wrong side"),
+        (lambda rm, rv, z, k=0.99: (z.mean(0), z.var(0)), "returned the batch mean"),
+        (
+            lambda rm, rv, z, k=0.99: (k * rm + (1 - k) * z.mean(0), k * rv + (1 - k) * z.var(0, ddof=1)),
+            "biased",
+        ),
+        (
+            lambda rm, rv, z, k=0.99: (k * rm + (1 - k) * z.mean(0), k * rv + (1 - k) * z.std(0)),
+            "standard deviation",
+        ),
+    ],
+)
 def test_running_average_mistakes(wrong_update, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_running_averages(wrong_update, inference)
 
 
-@pytest.mark.parametrize("wrong_inference, message", [
-    (lambda z, g, b, rm, rv, e=EPS: forward(z, g, b, e)[0], "batch's own statistics"),
-    (lambda z, g, b, rm, rv, e=EPS: g * (z - rm) / (rv + e) + b, "instead of its square root"),
-    (lambda z, g, b, rm, rv, e=EPS: g * (z - rm) / np.sqrt(rv + e) - b, "values differ"),
-])
+@pytest.mark.parametrize(
+    "wrong_inference, message",
+    [
+        (lambda z, g, b, rm, rv, e=EPS: forward(z, g, b, e)[0], "batch's own statistics"),
+        (lambda z, g, b, rm, rv, e=EPS: g * (z - rm) / (rv + e) + b, "instead of its square root"),
+        (lambda z, g, b, rm, rv, e=EPS: g * (z - rm) / np.sqrt(rv + e) - b, "values differ"),
+    ],
+)
 def test_inference_mistakes(wrong_inference, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_running_averages(update, wrong_inference)
 
 
-@pytest.mark.parametrize("mistake, message", [
-    ("always_batch", "normalize with the moving averages"),
-    ("never_batch", "not the moving averages"),
-    ("no_update", "did not change"),
-    ("swapped", "wrong side"),
-])
+@pytest.mark.parametrize(
+    "mistake, message",
+    [
+        ("always_batch", "normalize with the moving averages"),
+        ("never_batch", "not the moving averages"),
+        ("no_update", "did not change"),
+        ("swapped", "wrong side"),
+    ],
+)
 def test_keras_layer_mistakes(mistake, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_my_batch_norm(layer_with(mistake))

@@ -27,7 +27,7 @@ def make_conv_forward(flip=False, bias=True, use_stride=True, pad_mode="constant
         Z = np.zeros((A_prev.shape[0], n_H, n_W, n_C))
         for h in range(n_H):
             for w in range(n_W):
-                window = A_prev[:, h * step:h * step + f, w * step:w * step + f, :]
+                window = A_prev[:, h * step : h * step + f, w * step : w * step + f, :]
                 for c in range(n_C):
                     Z[:, h, w, c] = np.sum(window * kernel[..., c], axis=(1, 2, 3)) + (b[c] if bias else 0.0)
         return Z
@@ -46,7 +46,7 @@ def make_pool_forward(swap_mode=False, use_stride=True, across_channels=False):
         axes = (1, 2, 3) if across_channels else (1, 2)
         for h in range(n_H):
             for w in range(n_W):
-                window = A_prev[:, h * step:h * step + f, w * step:w * step + f, :]
+                window = A_prev[:, h * step : h * step + f, w * step : w * step + f, :]
                 value = window.max(axis=axes) if mode == "max" else window.mean(axis=axes)
                 A[:, h, w, :] = value[:, None] if across_channels else value
         return A
@@ -55,15 +55,17 @@ def make_pool_forward(swap_mode=False, use_stride=True, across_channels=False):
 
 
 def build_digits_cnn():
-    return keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -160,25 +162,46 @@ def test_digits_cnn_rejects_a_low_accuracy():
 
 
 def _dense_only():
-    return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
-                             keras.layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
 
 
 def _logits():
-    return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
-                             keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.Flatten(),
-                             keras.layers.Dense(10)])
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
 
 
 def _huge():
-    return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(64, 3, padding="same"),
-                             keras.layers.Conv2D(64, 3, padding="same"), keras.layers.Flatten(),
-                             keras.layers.Dense(512), keras.layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(64, 3, padding="same"),
+            keras.layers.Conv2D(64, 3, padding="same"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(512),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def _wrong_classes():
-    return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(8, 3), keras.layers.Conv2D(8, 3),
-                             keras.layers.Flatten(), keras.layers.Dense(9, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(8, 3),
+            keras.layers.Conv2D(8, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(9, activation="softmax"),
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -194,4 +217,3 @@ def _wrong_classes():
 def test_digits_cnn_rejects_mistakes(build, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_digits_cnn(build)
-

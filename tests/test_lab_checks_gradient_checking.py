@@ -9,6 +9,7 @@ from dlkit.lab_checks import gradient_checking as checks
 
 # --- Exercise 1: two-sided difference ------------------------------------------------------------------------------
 
+
 def test_two_sided_accepts_reference_and_gives_the_lecture_number(capsys):
     def two_sided_difference(f, theta, epsilon=1e-7):
         return (f(theta + epsilon) - f(theta - epsilon)) / (2 * epsilon)
@@ -37,13 +38,16 @@ def test_two_sided_rejects_mistakes(function, message):
 
 # --- Exercise 2: relative difference -------------------------------------------------------------------------------
 
+
 def _relative(g, a):
     g, a = np.ravel(g), np.ravel(a)
     return np.sqrt(np.sum((g - a) ** 2)) / (np.sqrt(np.sum(g**2)) + np.sqrt(np.sum(a**2)))
 
 
 def test_relative_difference_accepts_reference(capsys):
-    checks.check_relative_difference(lambda g, a: np.linalg.norm(g - a) / (np.linalg.norm(g) + np.linalg.norm(a)))
+    checks.check_relative_difference(
+        lambda g, a: np.linalg.norm(g - a) / (np.linalg.norm(g) + np.linalg.norm(a))
+    )
     checks.check_relative_difference(_relative)
     assert "relative_difference: all tests passed." in capsys.readouterr().out
     # The course's bands: identical vectors give 0, opposite ones 1.
@@ -70,6 +74,7 @@ def test_relative_difference_rejects_mistakes(function, message):
 
 
 # --- Exercise 3: the hand-written backward pass ----------------------------------------------------------------------
+
 
 def _make_cost(dw2_scale=1.0, db1_scale=1.0, use_upstream=True, inverse_m=1.0, sign=1.0, stale_mask=False):
     """The course's backward_propagation, written independently in TF, with optional planted mistakes."""
@@ -116,7 +121,9 @@ def test_reference_cost_matches_numpy_formula():
     w1, b1, w2, b2, w3, b3 = params
     a3 = 1 / (1 + np.exp(-(w3 @ np.maximum(0, w2 @ np.maximum(0, w1 @ x + b1) + b2) + b3)))
     expected = -np.mean(y * np.log(a3) + (1 - y) * np.log(1 - a3))
-    assert float(checks.reference_cost(tf.constant(x), tf.constant(y), params)) == pytest.approx(expected, rel=1e-12)
+    assert float(checks.reference_cost(tf.constant(x), tf.constant(y), params)) == pytest.approx(
+        expected, rel=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -148,6 +155,7 @@ def test_backward_rejects_wrong_relu_mask_and_changed_forward():
 
 
 # --- Exercise 4: the L2 term's gradient ------------------------------------------------------------------------------
+
 
 def test_l2_gradient_accepts_reference(capsys):
     checks.check_l2_gradient(lambda w, lambd, m: lambd / m * w)

@@ -43,14 +43,32 @@ def test_library_samplers_pass():
     ("wrong", "message"),
     [
         (lambda low, high, n: np.random.uniform(low, high, n), "linear"),
-        (lambda low, high, n: np.log10(low) + (np.log10(high) - np.log10(low)) * np.random.rand(n), "10\\*\\*r"),
+        (
+            lambda low, high, n: np.log10(low) + (np.log10(high) - np.log10(low)) * np.random.rand(n),
+            "10\\*\\*r",
+        ),
         (lambda low, high, n: 10.0 ** (-4 * np.random.rand(n)), "use the `low` and `high`"),
-        (lambda low, high, n: 10.0 ** (np.log10(high) - (np.log10(high) - np.log10(low)) * np.random.rand(n)),
-         "low end"),
-        (lambda low, high, n: np.array([10.0 ** (np.log10(low) + (np.log10(high) - np.log10(low)) * np.random.rand())
-                                        for _ in range(n)])[::-1], "values differ"),
-        (lambda low, high, n: 10.0 ** (np.log10(low) + (np.log10(high) - np.log10(low)) * np.random.rand(n, 1)),
-         "shape"),
+        (
+            lambda low, high, n: (
+                10.0 ** (np.log10(high) - (np.log10(high) - np.log10(low)) * np.random.rand(n))
+            ),
+            "low end",
+        ),
+        (
+            lambda low, high, n: np.array(
+                [
+                    10.0 ** (np.log10(low) + (np.log10(high) - np.log10(low)) * np.random.rand())
+                    for _ in range(n)
+                ]
+            )[::-1],
+            "values differ",
+        ),
+        (
+            lambda low, high, n: (
+                10.0 ** (np.log10(low) + (np.log10(high) - np.log10(low)) * np.random.rand(n, 1))
+            ),
+            "shape",
+        ),
     ],
 )
 def test_log_uniform_mistakes(wrong, message):
@@ -62,11 +80,19 @@ def test_log_uniform_mistakes(wrong, message):
     ("wrong", "message"),
     [
         (lambda low, high, n: np.random.uniform(low, high, n), "Sample 1 - beta on a log scale"),
-        (lambda low, high, n: 10.0 ** np.random.uniform(np.log10(low), np.log10(high), n), "Sampling beta itself"),
+        (
+            lambda low, high, n: 10.0 ** np.random.uniform(np.log10(low), np.log10(high), n),
+            "Sampling beta itself",
+        ),
         (lambda low, high, n: 1.0 - 10.0 ** (-3.0 + 2.0 * np.random.rand(n)), "hard-coding"),
         (lambda low, high, n: 10.0 ** (-3.0 + 2.0 * np.random.rand(n)), "must lie in"),
-        (lambda low, high, n: 1.0 - 10.0 ** (np.log10(1 - low) - (np.log10(1 - low) - np.log10(1 - high))
-                                             * np.random.rand(n)), "high end"),
+        (
+            lambda low, high, n: (
+                1.0
+                - 10.0 ** (np.log10(1 - low) - (np.log10(1 - low) - np.log10(1 - high)) * np.random.rand(n))
+            ),
+            "high end",
+        ),
     ],
 )
 def test_beta_mistakes(wrong, message):
@@ -94,8 +120,13 @@ def _ignores_top_k(values, scores, top_k=3, margin=0.25):
 
 @pytest.mark.parametrize(
     ("wrong", "message"),
-    [(_lowest, "LOWEST"), (_linear_margin, "pad on the log scale"), (_no_margin, "forgot the margin"),
-     (_ignores_top_k, "top_k=1"), (lambda v, s, top_k=3, margin=0.25: 0.01, "tuple")],
+    [
+        (_lowest, "LOWEST"),
+        (_linear_margin, "pad on the log scale"),
+        (_no_margin, "forgot the margin"),
+        (_ignores_top_k, "top_k=1"),
+        (lambda v, s, top_k=3, margin=0.25: 0.01, "tuple"),
+    ],
 )
 def test_narrow_mistakes(wrong, message):
     with pytest.raises(ExerciseCheckError, match=message):

@@ -39,7 +39,10 @@ def test_zeros_accepts_reference(capsys):
         return {
             key: value
             for layer in range(1, len(layer_dims))
-            for key, value in ((f"W{layer}", np.zeros((layer_dims[layer - 1], layer_dims[layer]))), (f"b{layer}", np.zeros(layer_dims[layer])))
+            for key, value in (
+                (f"W{layer}", np.zeros((layer_dims[layer - 1], layer_dims[layer]))),
+                (f"b{layer}", np.zeros(layer_dims[layer])),
+            )
         }
 
     checks.check_zeros_init(initialize_parameters_zeros)
@@ -49,15 +52,43 @@ def test_zeros_accepts_reference(capsys):
 @pytest.mark.parametrize(
     "function, message",
     [
-        (lambda dims: {f"W{layer}": np.zeros((dims[layer], dims[layer - 1])) for layer in range(1, len(dims))}
-         | {f"b{layer}": np.zeros(dims[layer]) for layer in range(1, len(dims))}, "DLS layout"),
-        (lambda dims: {f"W{layer}": np.zeros((dims[layer - 1], dims[layer])) for layer in range(1, len(dims))}, "missing keys"),
-        (lambda dims: {f"W{layer}": np.zeros((dims[layer - 1], dims[layer])) for layer in range(1, len(dims))}
-         | {f"b{layer}": np.zeros((dims[layer], 1)) for layer in range(1, len(dims))}, "1-D"),
-        (lambda dims: {f"W{layer}": np.ones((dims[layer - 1], dims[layer])) for layer in range(1, len(dims))}
-         | {f"b{layer}": np.zeros(dims[layer]) for layer in range(1, len(dims))}, "W1 must be all zeros"),
-        (lambda dims: {f"W{layer}": np.zeros((dims[layer - 1], dims[layer]), dtype=int) for layer in range(1, len(dims))}
-         | {f"b{layer}": np.zeros(dims[layer]) for layer in range(1, len(dims))}, "must hold floats"),
+        (
+            lambda dims: (
+                {f"W{layer}": np.zeros((dims[layer], dims[layer - 1])) for layer in range(1, len(dims))}
+                | {f"b{layer}": np.zeros(dims[layer]) for layer in range(1, len(dims))}
+            ),
+            "DLS layout",
+        ),
+        (
+            lambda dims: {
+                f"W{layer}": np.zeros((dims[layer - 1], dims[layer])) for layer in range(1, len(dims))
+            },
+            "missing keys",
+        ),
+        (
+            lambda dims: (
+                {f"W{layer}": np.zeros((dims[layer - 1], dims[layer])) for layer in range(1, len(dims))}
+                | {f"b{layer}": np.zeros((dims[layer], 1)) for layer in range(1, len(dims))}
+            ),
+            "1-D",
+        ),
+        (
+            lambda dims: (
+                {f"W{layer}": np.ones((dims[layer - 1], dims[layer])) for layer in range(1, len(dims))}
+                | {f"b{layer}": np.zeros(dims[layer]) for layer in range(1, len(dims))}
+            ),
+            "W1 must be all zeros",
+        ),
+        (
+            lambda dims: (
+                {
+                    f"W{layer}": np.zeros((dims[layer - 1], dims[layer]), dtype=int)
+                    for layer in range(1, len(dims))
+                }
+                | {f"b{layer}": np.zeros(dims[layer]) for layer in range(1, len(dims))}
+            ),
+            "must hold floats",
+        ),
         (lambda dims: [np.zeros(2)], "must return a dict"),
     ],
 )
@@ -89,8 +120,14 @@ def test_random_rejects_mistakes(function, message):
 
 def test_random_rejects_uniform_and_own_generators():
     def uniform(layer_dims, scale=10.0):
-        return {k: v for layer in range(1, len(layer_dims)) for k, v in (
-            (f"W{layer}", np.random.rand(layer_dims[layer - 1], layer_dims[layer]) * scale), (f"b{layer}", np.zeros(layer_dims[layer])))}
+        return {
+            k: v
+            for layer in range(1, len(layer_dims))
+            for k, v in (
+                (f"W{layer}", np.random.rand(layer_dims[layer - 1], layer_dims[layer]) * scale),
+                (f"b{layer}", np.zeros(layer_dims[layer])),
+            )
+        }
 
     def seeded_inside(layer_dims, scale=10.0):
         np.random.seed(3)
@@ -98,9 +135,14 @@ def test_random_rejects_uniform_and_own_generators():
 
     def own_generator(layer_dims, scale=10.0):
         rng = np.random.default_rng()
-        return {k: v for layer in range(1, len(layer_dims)) for k, v in (
-            (f"W{layer}", rng.standard_normal((layer_dims[layer - 1], layer_dims[layer])) * scale),
-            (f"b{layer}", np.zeros(layer_dims[layer])))}
+        return {
+            k: v
+            for layer in range(1, len(layer_dims))
+            for k, v in (
+                (f"W{layer}", rng.standard_normal((layer_dims[layer - 1], layer_dims[layer])) * scale),
+                (f"b{layer}", np.zeros(layer_dims[layer])),
+            )
+        }
 
     with pytest.raises(ExerciseCheckError, match="np.random.rand"):
         checks.check_random_init(uniform)

@@ -13,7 +13,9 @@ from dlkit.lab_checks import optimization as checks
 def mini_batches_ok(X, Y, mini_batch_size=64, seed=0):
     permutation = np.random.RandomState(seed).permutation(X.shape[0])
     X, Y = X[permutation], Y[permutation]
-    return [(X[k:k + mini_batch_size], Y[k:k + mini_batch_size]) for k in range(0, len(X), mini_batch_size)]
+    return [
+        (X[k : k + mini_batch_size], Y[k : k + mini_batch_size]) for k in range(0, len(X), mini_batch_size)
+    ]
 
 
 def ewma_ok(theta, beta, bias_correction=True):
@@ -70,7 +72,10 @@ def test_mini_batch_order_is_dls_permutation():
 
 def test_mini_batches_rejects_mistakes():
     def no_shuffle(X, Y, mini_batch_size=64, seed=0):
-        return [(X[k:k + mini_batch_size], Y[k:k + mini_batch_size]) for k in range(0, len(X), mini_batch_size)]
+        return [
+            (X[k : k + mini_batch_size], Y[k : k + mini_batch_size])
+            for k in range(0, len(X), mini_batch_size)
+        ]
 
     def drops_last(X, Y, mini_batch_size=64, seed=0):
         return mini_batches_ok(X, Y, mini_batch_size, seed)[: len(X) // mini_batch_size]
@@ -84,12 +89,18 @@ def test_mini_batches_rejects_mistakes():
     def two_permutations(X, Y, mini_batch_size=64, seed=0):
         rng = np.random.RandomState(seed)
         X, Y = X[rng.permutation(len(X))], Y[rng.permutation(len(X))]
-        return [(X[k:k + mini_batch_size], Y[k:k + mini_batch_size]) for k in range(0, len(X), mini_batch_size)]
+        return [
+            (X[k : k + mini_batch_size], Y[k : k + mini_batch_size])
+            for k in range(0, len(X), mini_batch_size)
+        ]
 
     def other_generator(X, Y, mini_batch_size=64, seed=0):
         permutation = np.random.default_rng(seed).permutation(len(X))
         X, Y = X[permutation], Y[permutation]
-        return [(X[k:k + mini_batch_size], Y[k:k + mini_batch_size]) for k in range(0, len(X), mini_batch_size)]
+        return [
+            (X[k : k + mini_batch_size], Y[k : k + mini_batch_size])
+            for k in range(0, len(X), mini_batch_size)
+        ]
 
     def dls_layout(X, Y, mini_batch_size=64, seed=0):
         return [(bx.T, by) for bx, by in mini_batches_ok(X, Y, mini_batch_size, seed)]

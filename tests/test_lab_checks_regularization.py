@@ -58,7 +58,9 @@ def test_keras_l2_rejects_mistakes(function, message):
 
 
 # ---- inverted dropout ------------------------------------------------------------------------------------------
-def _dropout_class(*, scale="divide", at_inference=False, keep_where="below", per="entry", seeding="generator"):
+def _dropout_class(
+    *, scale="divide", at_inference=False, keep_where="below", per="entry", seeding="generator"
+):
     """Builds an inverted-dropout layer class, correct by default, with one chosen mistake."""
 
     class Layer(keras.layers.Layer):
@@ -187,7 +189,9 @@ def test_early_stopping_epoch_rejects_mistakes(function, message):
 
 def test_early_stopping_callback_accepts_reference(capsys):
     checks.check_early_stopping_callback(
-        lambda patience: keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        lambda patience: keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=patience, restore_best_weights=True
+        )
     )
     assert "make_early_stopping: all tests passed." in capsys.readouterr().out
 
@@ -195,11 +199,23 @@ def test_early_stopping_callback_accepts_reference(capsys):
 @pytest.mark.parametrize(
     "function, message",
     [
-        (lambda p: keras.callbacks.EarlyStopping(monitor="loss", patience=p, restore_best_weights=True), "TRAINING"),
+        (
+            lambda p: keras.callbacks.EarlyStopping(monitor="loss", patience=p, restore_best_weights=True),
+            "TRAINING",
+        ),
         (lambda p: keras.callbacks.EarlyStopping(monitor="val_loss", patience=p), "restore_best_weights"),
-        (lambda p: keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True), "patience"),
-        (lambda p: keras.callbacks.EarlyStopping(monitor="val_loss", patience=p, mode="max", restore_best_weights=True),
-         "mode"),
+        (
+            lambda p: keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=3, restore_best_weights=True
+            ),
+            "patience",
+        ),
+        (
+            lambda p: keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=p, mode="max", restore_best_weights=True
+            ),
+            "mode",
+        ),
         (lambda p: p, "keras.callbacks.EarlyStopping"),
     ],
 )
@@ -242,8 +258,16 @@ def test_augmentation_accepts_reference(digits, capsys):
         (_pipeline(flip="vertical"), "upside-down"),
         (_pipeline(translation=0.5, rotation=0.5, zoom=0.5), "too different"),
         (_pipeline(seeded=False), "pass `seed`"),
-        (lambda seed=None: keras.Sequential([keras.Input((8, 8, 1)), keras.layers.RandomRotation(0.04, seed=seed),
-                                             keras.layers.RandomZoom(0.1, seed=seed)]), "missing"),
+        (
+            lambda seed=None: keras.Sequential(
+                [
+                    keras.Input((8, 8, 1)),
+                    keras.layers.RandomRotation(0.04, seed=seed),
+                    keras.layers.RandomZoom(0.1, seed=seed),
+                ]
+            ),
+            "missing",
+        ),
         (lambda seed=None: [keras.layers.RandomRotation(0.04)], "keras.Sequential"),
     ],
 )

@@ -40,7 +40,7 @@ def make_trainer(step=gradient_descent_step, shuffle="seeded", per="epoch"):
             order = np.random.permutation(m) if shuffle == "global" else rng.permutation(m)
             batch_costs = []
             for start in range(0, m, batch_size):
-                batch = order[start:start + batch_size]
+                batch = order[start : start + batch_size]
                 W, b, cost = step(W, b, x[batch], y[batch], learning_rate)
                 batch_costs.append(cost)
             if per == "batch":
@@ -118,7 +118,9 @@ def test_cross_entropy_accepts_the_mean_cost(capsys):
     checks.check_cross_entropy(cross_entropy)
     assert "cross_entropy: all tests passed" in capsys.readouterr().out
     # Keras's own clipping (1e-7 instead of 1e-12) is fine too.
-    checks.check_cross_entropy(lambda y_hat, y: -np.mean(np.sum(y * np.log(np.clip(y_hat, 1e-7, 1.0)), axis=1)))
+    checks.check_cross_entropy(
+        lambda y_hat, y: -np.mean(np.sum(y * np.log(np.clip(y_hat, 1e-7, 1.0)), axis=1))
+    )
 
 
 @pytest.mark.parametrize(
@@ -127,8 +129,10 @@ def test_cross_entropy_accepts_the_mean_cost(capsys):
         (lambda y_hat, y: -np.sum(y * np.log(np.clip(y_hat, 1e-12, 1))), "summed over the batch"),
         (lambda y_hat, y: -np.sum(y * np.log(np.clip(y_hat, 1e-12, 1)), axis=1), "one loss per example"),
         (lambda y_hat, y: np.mean(np.sum(y * np.log(np.clip(y_hat, 1e-12, 1)), axis=1)), "sign is flipped"),
-        (lambda y_hat, y: -np.mean(np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat), axis=1)),
-         "binary cross-entropy"),
+        (
+            lambda y_hat, y: -np.mean(np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat), axis=1)),
+            "binary cross-entropy",
+        ),
         (lambda y_hat, y: -np.mean(y * np.log(np.clip(y_hat, 1e-12, 1))), "sum over the classes first"),
         (lambda y_hat, y: -np.mean(np.sum(y * np.log10(np.clip(y_hat, 1e-12, 1)), axis=1)), "natural log"),
         (lambda y_hat, y: -np.mean(np.sum(y * np.log(y_hat), axis=1)), r"0 \* log\(0\)"),
@@ -189,7 +193,9 @@ def test_step_accepts_a_correct_step(capsys):
     assert "gradient_descent_step: all tests passed" in capsys.readouterr().out
 
 
-def _step_variant(*, sign=1.0, dw_scale=1.0, db="sum", cost_after=False, transpose=False, b_2d=False, lr=None):
+def _step_variant(
+    *, sign=1.0, dw_scale=1.0, db="sum", cost_after=False, transpose=False, b_2d=False, lr=None
+):
     def step(W, b, x, y, learning_rate):
         alpha = learning_rate if lr is None else lr
         z = x @ W + b

@@ -44,7 +44,11 @@ def test_find_labs_selectors(labs_dir):
 
 def _run(args, cwd):
     return subprocess.run(
-        [sys.executable, "-m", "dlkit", "labs", "run", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "dlkit", "labs", "run", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -135,7 +135,10 @@ def _bn_pair(input_shape, axis=-1, center=True, scale=True, momentum=0.99):
         weights.append(np.random.uniform(0.5, 1.5, channels).astype("float32"))
     if center:
         weights.append(np.random.randn(channels).astype("float32"))
-    weights += [np.random.randn(channels).astype("float32"), np.random.uniform(0.5, 2, channels).astype("float32")]
+    weights += [
+        np.random.randn(channels).astype("float32"),
+        np.random.uniform(0.5, 2, channels).astype("float32"),
+    ]
     ref.set_weights(weights)
     ours.set_weights(weights)
     return ours, ref
@@ -143,8 +146,13 @@ def _bn_pair(input_shape, axis=-1, center=True, scale=True, momentum=0.99):
 
 @pytest.mark.parametrize(
     "shape, axis, center, scale",
-    [((32, 6), -1, True, True), ((8, 5, 5, 3), -1, True, True), ((8, 3, 5, 5), 1, True, True),
-     ((32, 6), -1, False, True), ((32, 6), -1, True, False)],
+    [
+        ((32, 6), -1, True, True),
+        ((8, 5, 5, 3), -1, True, True),
+        ((8, 3, 5, 5), 1, True, True),
+        ((32, 6), -1, False, True),
+        ((32, 6), -1, True, False),
+    ],
 )
 def test_batch_norm_matches_keras_in_training_and_inference(seeded, shape, axis, center, scale):
     ours, ref = _bn_pair(shape, axis, center, scale)
@@ -267,9 +275,14 @@ def test_batch_norm_gradient_comparison_catches_a_planted_bug():
     _, cache = batch_norm_forward(tf.constant(x), tf.constant(gamma), tf.constant(beta), eps, axes=(0,))
     dx, dgamma, dbeta = batch_norm_backward(tf.constant(dy), cache)
     numeric = _numeric_bn_grads(x, gamma, beta, dy, eps)
-    buggy = {"dgamma scaled by 1.01": (dx, dgamma * 1.01, dbeta),
-             "dx missing the x_hat term": (dx + cache[0] * tf.reduce_sum(dy * cache[0], 0) * cache[1] * gamma / 6,
-                                          dgamma, dbeta)}
+    buggy = {
+        "dgamma scaled by 1.01": (dx, dgamma * 1.01, dbeta),
+        "dx missing the x_hat term": (
+            dx + cache[0] * tf.reduce_sum(dy * cache[0], 0) * cache[1] * gamma / 6,
+            dgamma,
+            dbeta,
+        ),
+    }
     for name, grads in buggy.items():
         with pytest.raises(AssertionError):
             for g, n in zip(grads, numeric, strict=True):
@@ -297,13 +310,15 @@ def test_batch_norm_passes_dlkit_gradcheck():
 
         return y, grad
 
-    bad = gradcheck.gradcheck(lambda x, gamma, beta: tf.reduce_sum(tf.sin(buggy_bn(x, gamma, beta))), [x, gamma, beta])
+    bad = gradcheck.gradcheck(
+        lambda x, gamma, beta: tf.reduce_sum(tf.sin(buggy_bn(x, gamma, beta))), [x, gamma, beta]
+    )
     assert not bad.passed and bad.difference > 1e-4
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"momentum": 1.5}, {"momentum": -0.1}, {"epsilon": 0.0}, {"axis": "x"}, {"center": "yes"},
-               {"scale": 1}]
+    "kwargs",
+    [{"momentum": 1.5}, {"momentum": -0.1}, {"epsilon": 0.0}, {"axis": "x"}, {"center": "yes"}, {"scale": 1}],
 )
 def test_batch_norm_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
@@ -327,8 +342,9 @@ def test_batch_norm_under_jit_compile(xla):
     x = np.random.randn(32, 5).astype("float32")
     y = np.random.randn(32, 1).astype("float32")
     ours = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4), BatchNorm(), keras.layers.Dense(1)])
-    ref = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4), keras.layers.BatchNormalization(),
-                            keras.layers.Dense(1)])
+    ref = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(4), keras.layers.BatchNormalization(), keras.layers.Dense(1)]
+    )
     ours.set_weights(ref.get_weights())
     for m in (ours, ref):
         m.compile(keras.optimizers.SGD(0.05), "mse", jit_compile=True)
@@ -351,7 +367,9 @@ def test_layer_norm_matches_keras(seeded):
     ref.set_weights(weights)
     np.testing.assert_allclose(ours(x), ref(x), atol=1e-5)
     np.testing.assert_allclose(ours(x, training=True), ref(x, training=True), atol=1e-5)
-    expected = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-3) * weights[0] + weights[1]
+    expected = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-3) * weights[
+        0
+    ] + weights[1]
     np.testing.assert_allclose(ours(x), expected, atol=1e-5)
 
 
@@ -401,8 +419,9 @@ def test_maxout_matches_numpy(seeded):
     np.testing.assert_allclose(two(x)[:, 0], expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("kwargs", [{"units": 0, "num_pieces": 2}, {"units": 2, "num_pieces": 0},
-                                    {"units": 2.5, "num_pieces": 2}])
+@pytest.mark.parametrize(
+    "kwargs", [{"units": 0, "num_pieces": 2}, {"units": 2, "num_pieces": 0}, {"units": 2.5, "num_pieces": 2}]
+)
 def test_maxout_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         Maxout(**kwargs)
@@ -420,7 +439,9 @@ def test_conv2d_naive_matches_keras(seeded, padding, strides, kernel_size):
     ref = keras.layers.Conv2D(4, kernel_size, strides=strides, padding=padding)
     ref.build(x.shape)
     ours.build(x.shape)
-    ref.set_weights([np.random.randn(*ref.kernel.shape).astype("float32"), np.random.randn(4).astype("float32")])
+    ref.set_weights(
+        [np.random.randn(*ref.kernel.shape).astype("float32"), np.random.randn(4).astype("float32")]
+    )
     ours.set_weights(ref.get_weights())
     expected, out = ref(x), ours(x)
     assert out.shape == expected.shape == ours.compute_output_shape(x.shape)
@@ -445,7 +466,7 @@ def test_conv2d_naive_matches_numpy_loops(seeded):
     for r in range(3):
         for c in range(3):
             for f in range(3):
-                expected[0, r, c, f] = np.sum(x[0, r:r + 3, c:c + 3, :] * kernel[:, :, :, f])
+                expected[0, r, c, f] = np.sum(x[0, r : r + 3, c : c + 3, :] * kernel[:, :, :, f])
     np.testing.assert_allclose(layer(x), expected, atol=1e-5)
 
 
@@ -464,9 +485,16 @@ def test_max_pool2d_naive_matches_keras(seeded, padding, pool_size, strides):
 
 @pytest.mark.parametrize(
     "factory",
-    [lambda: Conv2DNaive(0, 3), lambda: Conv2DNaive(2, 0), lambda: Conv2DNaive(2, (3, 3, 3)),
-     lambda: Conv2DNaive(2, 3, strides=0), lambda: Conv2DNaive(2, 3, padding="full"),
-     lambda: MaxPool2DNaive(0), lambda: MaxPool2DNaive(2, strides=-1), lambda: MaxPool2DNaive(2, padding="causal")],
+    [
+        lambda: Conv2DNaive(0, 3),
+        lambda: Conv2DNaive(2, 0),
+        lambda: Conv2DNaive(2, (3, 3, 3)),
+        lambda: Conv2DNaive(2, 3, strides=0),
+        lambda: Conv2DNaive(2, 3, padding="full"),
+        lambda: MaxPool2DNaive(0),
+        lambda: MaxPool2DNaive(2, strides=-1),
+        lambda: MaxPool2DNaive(2, padding="causal"),
+    ],
 )
 def test_naive_layers_reject_bad_arguments(factory):
     with pytest.raises(ValueError):
@@ -510,10 +538,15 @@ def test_softmax_rejects_bad_axis():
 
 @pytest.mark.parametrize(
     "factory, shape",
-    [(lambda: InvertedDropout(0.3, seed=1), (6,)), (lambda: BatchNorm(momentum=0.9, epsilon=1e-4), (6,)),
-     (lambda: LayerNorm(epsilon=1e-5), (6,)), (lambda: GroupNorm(groups=2), (3, 3, 4)),
-     (lambda: Maxout(3, num_pieces=2), (6,)), (lambda: Conv2DNaive(2, 3, strides=2, padding="same"), (5, 5, 2)),
-     (lambda: MaxPool2DNaive(2, padding="same"), (5, 5, 2))],
+    [
+        (lambda: InvertedDropout(0.3, seed=1), (6,)),
+        (lambda: BatchNorm(momentum=0.9, epsilon=1e-4), (6,)),
+        (lambda: LayerNorm(epsilon=1e-5), (6,)),
+        (lambda: GroupNorm(groups=2), (3, 3, 4)),
+        (lambda: Maxout(3, num_pieces=2), (6,)),
+        (lambda: Conv2DNaive(2, 3, strides=2, padding="same"), (5, 5, 2)),
+        (lambda: MaxPool2DNaive(2, padding="same"), (5, 5, 2)),
+    ],
 )
 def test_layers_round_trip_through_keras_file(seeded, tmp_path, factory, shape):
     layer = factory()

@@ -29,8 +29,9 @@ def test_loss_values_match_numpy_and_keras():
     ref = keras.losses.CategoricalCrossentropy(from_logits=True)(one_hot, z)
     np.testing.assert_allclose(ours, ref, rtol=1e-5)
     sparse = SoftmaxCrossEntropy(sparse=True)(labels, z)
-    np.testing.assert_allclose(sparse, keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, z),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        sparse, keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, z), rtol=1e-5
+    )
     np.testing.assert_allclose(SoftmaxCrossEntropy(sparse=True)(labels[:, None], z), sparse, rtol=1e-6)
     np.testing.assert_allclose(softmax_cross_entropy(one_hot, z), _numpy_loss(logits, one_hot), rtol=1e-5)
 
@@ -78,7 +79,9 @@ def test_gradient_is_y_hat_minus_y_over_m(sparse):
     # The Keras loss object computes in float32 (floatx); compare with Keras's autodiff gradient.
     grad32 = _grad(SoftmaxCrossEntropy(sparse=sparse), logits.astype("float32"), targets)
     np.testing.assert_allclose(grad32, expected, rtol=1e-5, atol=1e-7)
-    autodiff = _grad(keras.losses.CategoricalCrossentropy(from_logits=True), logits.astype("float32"), one_hot)
+    autodiff = _grad(
+        keras.losses.CategoricalCrossentropy(from_logits=True), logits.astype("float32"), one_hot
+    )
     np.testing.assert_allclose(grad32, autodiff, rtol=1e-5, atol=1e-7)
 
 
@@ -90,14 +93,20 @@ def test_gradient_respects_sample_weights():
         tape.watch(z)
         value = SoftmaxCrossEntropy()(one_hot, z, sample_weight=weights)
     y_hat = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    np.testing.assert_allclose(tape.gradient(value, z), weights[:, None] * (y_hat - one_hot) / 4, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        tape.gradient(value, z), weights[:, None] * (y_hat - one_hot) / 4, rtol=1e-5, atol=1e-7
+    )
 
 
 def test_gradient_comparison_catches_a_planted_bug():
     logits, _, one_hot = _data(m=5, k=3)
     numeric = _numeric_grad(logits, one_hot)
     y_hat = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    for buggy in ((y_hat - one_hot), (one_hot - y_hat) / 5, (y_hat - 1.01 * one_hot) / 5):  # no 1/m, sign, scale
+    for buggy in (
+        (y_hat - one_hot),
+        (one_hot - y_hat) / 5,
+        (y_hat - 1.01 * one_hot) / 5,
+    ):  # no 1/m, sign, scale
         with pytest.raises(AssertionError):
             np.testing.assert_allclose(buggy, numeric, rtol=1e-6, atol=1e-9)
 

@@ -119,8 +119,11 @@ def test_optimizer_trains_a_model_and_round_trips(tmp_path):
 
 
 def test_get_config_round_trip():
-    for optimizer in (MomentumGD(0.2, beta=0.8), RMSprop(0.3, beta=0.5, epsilon=1e-4),
-                      Adam(0.4, beta_1=0.7, beta_2=0.9, epsilon=1e-3)):
+    for optimizer in (
+        MomentumGD(0.2, beta=0.8),
+        RMSprop(0.3, beta=0.5, epsilon=1e-4),
+        Adam(0.4, beta_1=0.7, beta_2=0.9, epsilon=1e-3),
+    ):
         config = optimizer.get_config()
         restored = type(optimizer).from_config(config)
         assert restored.get_config() == config
@@ -137,10 +140,18 @@ def test_accepts_a_learning_rate_schedule():
 
 @pytest.mark.parametrize(
     "factory",
-    [lambda: MomentumGD(0.0), lambda: MomentumGD(0.1, beta=1.0), lambda: MomentumGD(0.1, beta=-0.1),
-     lambda: RMSprop(-1.0), lambda: RMSprop(0.1, beta=1.5), lambda: RMSprop(0.1, epsilon=-1e-8),
-     lambda: Adam("fast"), lambda: Adam(0.1, beta_1=1.0), lambda: Adam(0.1, beta_2=-0.5),
-     lambda: Adam(0.1, epsilon=-1.0)],
+    [
+        lambda: MomentumGD(0.0),
+        lambda: MomentumGD(0.1, beta=1.0),
+        lambda: MomentumGD(0.1, beta=-0.1),
+        lambda: RMSprop(-1.0),
+        lambda: RMSprop(0.1, beta=1.5),
+        lambda: RMSprop(0.1, epsilon=-1e-8),
+        lambda: Adam("fast"),
+        lambda: Adam(0.1, beta_1=1.0),
+        lambda: Adam(0.1, beta_2=-0.5),
+        lambda: Adam(0.1, epsilon=-1.0),
+    ],
 )
 def test_rejects_bad_arguments(factory):
     with pytest.raises(ValueError):

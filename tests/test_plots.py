@@ -67,7 +67,13 @@ def test_learning_rate_plot_draws_each_policy():
 
 
 def test_activation_histograms_one_panel_per_layer_with_statistics():
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6, activation="tanh"), keras.layers.Dense(3, activation="tanh")])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(6, activation="tanh"),
+            keras.layers.Dense(3, activation="tanh"),
+        ]
+    )
     x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
     activations = plots.layer_activations(model, x)
     assert list(activations) == [layer.name for layer in model.layers]
@@ -82,7 +88,9 @@ def test_activation_histograms_one_panel_per_layer_with_statistics():
 
 def test_cost_contours_with_trajectories():
     path = np.array([[1.0, 1.0], [0.5, 0.2], [0.0, 0.0]])
-    fig = plots.plot_cost_contours(lambda a, b: a**2 + 10 * b**2 + 1, (-2, 2), (-2, 2), trajectories={"GD": path})
+    fig = plots.plot_cost_contours(
+        lambda a, b: a**2 + 10 * b**2 + 1, (-2, 2), (-2, 2), trajectories={"GD": path}
+    )
     line = fig.axes[0].get_lines()[0]
     np.testing.assert_allclose(line.get_xydata(), path)
     assert "2 steps" in line.get_label()

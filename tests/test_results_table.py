@@ -13,7 +13,11 @@ def test_table_renders_rows_and_marks_the_headline():
     assert "zeros test acc" in text and "He test acc" in text and text.splitlines()[-1].endswith("*")
     bundle = table._repr_mimebundle_()
     assert bundle[RESULTS_MIME]["rows"][1] == {
-        "quantity": "He test acc", "measured": "0.96", "reference": "96%", "headline": True, "note": ""
+        "quantity": "He test acc",
+        "measured": "0.96",
+        "reference": "96%",
+        "headline": True,
+        "note": "",
     }
     assert "<table>" in bundle["text/html"]
     assert table.headline["quantity"] == "He test acc"
@@ -29,7 +33,10 @@ def test_table_rejects_a_second_headline_and_empty_quantities():
         dlkit.ResultsTable("")
 
 
-@pytest.mark.parametrize("value, default, expected", [("", False, False), ("", True, True), ("1", False, True), ("0", True, False), ("yes", False, True)])
+@pytest.mark.parametrize(
+    "value, default, expected",
+    [("", False, False), ("", True, True), ("1", False, True), ("0", True, False), ("yes", False, True)],
+)
 def test_full_size_switch(monkeypatch, value, default, expected):
     monkeypatch.setenv("DLKIT_FULL_SIZE", value)
     assert dlkit.full_size(default=default) is expected

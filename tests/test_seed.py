@@ -13,7 +13,12 @@ def _train_once(seed):
     dlkit.set_seed(seed)
     data = dlkit.datasets.load_moons(num_train=64, num_test=0)
     model = keras.Sequential(
-        [keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dropout(0.3), keras.layers.Dense(1, activation="sigmoid")]
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
     )
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy")
     history = model.fit(data.x_train, data.y_train, epochs=3, batch_size=16, shuffle=True, verbose=0)

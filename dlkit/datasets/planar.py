@@ -166,7 +166,9 @@ def load_spiral(num_classes=3, points_per_class=100, noise=0.2, split=(0.8, 0.0,
     xs, ys = [], []
     for j in range(num_classes):
         radius = np.linspace(0.0, 1.0, points_per_class)
-        theta = np.linspace(4.0 * j, 4.0 * (j + 1), points_per_class) + noise * rng.standard_normal(points_per_class)
+        theta = np.linspace(4.0 * j, 4.0 * (j + 1), points_per_class) + noise * rng.standard_normal(
+            points_per_class
+        )
         xs.append(np.column_stack([radius * np.sin(theta), radius * np.cos(theta)]))
         ys.append(np.full(points_per_class, j))
     x = np.concatenate(xs).astype(np.float32)

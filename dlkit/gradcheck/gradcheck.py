@@ -24,7 +24,9 @@ def _analytic_gradients(fn, tensors):
             "differentiate it. Compute J with TensorFlow ops on the tensors fn receives."
         )
     grads = [
-        np.zeros(t.shape) if g is None else np.asarray(tf.convert_to_tensor(g), dtype=np.float64).reshape(t.shape)
+        np.zeros(t.shape)
+        if g is None
+        else np.asarray(tf.convert_to_tensor(g), dtype=np.float64).reshape(t.shape)
         for g, t in zip(grads, tensors, strict=True)
     ]
     return float(cost), grads
@@ -34,8 +36,17 @@ def _full_row(name, grad, gradapprox, threshold):
     error = np.abs(grad - gradapprox)
     difference = relative_difference(grad, gradapprox)
     worst = np.unravel_index(int(np.argmax(error)), grad.shape) if grad.ndim else ()
-    return GradcheckRow(name, tuple(grad.shape), difference, float(error.max()), tuple(int(i) for i in worst),
-                        difference < threshold, "full", grad, gradapprox)
+    return GradcheckRow(
+        name,
+        tuple(grad.shape),
+        difference,
+        float(error.max()),
+        tuple(int(i) for i in worst),
+        difference < threshold,
+        "full",
+        grad,
+        gradapprox,
+    )
 
 
 def _fast_check(engine, grads, names, epsilon, threshold, num_directions, rng):
@@ -55,12 +66,22 @@ def _fast_check(engine, grads, names, epsilon, threshold, num_directions, rng):
     costs = engine.costs(sets)
     rows, analytic, numerical = [], [], []
     for k, grad in enumerate(grads):
-        block = costs[2 * num_directions * k: 2 * num_directions * (k + 1)]
+        block = costs[2 * num_directions * k : 2 * num_directions * (k + 1)]
         approx = (block[:num_directions] - block[num_directions:]) / (2.0 * epsilon)
         exact = steps[k] @ grad.ravel()
         difference = relative_difference(exact, approx)
-        rows.append(GradcheckRow(names[k], tuple(grad.shape), difference, float(np.max(np.abs(exact - approx))),
-                                 None, difference < threshold, "fast", grad))
+        rows.append(
+            GradcheckRow(
+                names[k],
+                tuple(grad.shape),
+                difference,
+                float(np.max(np.abs(exact - approx))),
+                None,
+                difference < threshold,
+                "fast",
+                grad,
+            )
+        )
         analytic.append(exact)
         numerical.append(approx)
     return rows, np.concatenate(analytic), np.concatenate(numerical)
@@ -85,7 +106,9 @@ def run_gradcheck(fn, tensors, names, **settings):
         return _run_gradcheck(fn, tensors, names, **settings)
 
 
-def _run_gradcheck(fn, tensors, names, *, epsilon, mode, threshold, num_directions, seed, chunk_size, notes=()):
+def _run_gradcheck(
+    fn, tensors, names, *, epsilon, mode, threshold, num_directions, seed, chunk_size, notes=()
+):
     cost, grads = _analytic_gradients(fn, tensors)
     engine = _PerturbedCost(fn, tensors)
     notes = list(notes)
@@ -114,9 +137,20 @@ def _run_gradcheck(fn, tensors, names, *, epsilon, mode, threshold, num_directio
             )
     if engine.strategy != "vectorized" and engine.fallback_reason:
         notes.append(f"Perturbed costs evaluated with strategy '{engine.strategy}': {engine.fallback_reason}")
-    return GradcheckReport(difference=difference, threshold=threshold, epsilon=epsilon, mode=mode, rows=rows,
-                           grad=flat_grad, localized=localized, cost=cost, num_evaluations=engine.num_evaluations,
-                           evaluation=engine.strategy or "vectorized", notes=notes, **extra)
+    return GradcheckReport(
+        difference=difference,
+        threshold=threshold,
+        epsilon=epsilon,
+        mode=mode,
+        rows=rows,
+        grad=flat_grad,
+        localized=localized,
+        cost=cost,
+        num_evaluations=engine.num_evaluations,
+        evaluation=engine.strategy or "vectorized",
+        notes=notes,
+        **extra,
+    )
 
 
 def validate_settings(epsilon, mode, threshold, num_directions, seed, chunk_size):
@@ -130,8 +164,18 @@ def validate_settings(epsilon, mode, threshold, num_directions, seed, chunk_size
     return epsilon, mode, threshold, num_directions, seed, chunk_size
 
 
-def gradcheck(fn, inputs, *, epsilon=1e-7, mode="full", threshold=2e-7, num_directions=8, seed=None, names=None,
-              chunk_size=None):
+def gradcheck(
+    fn,
+    inputs,
+    *,
+    epsilon=1e-7,
+    mode="full",
+    threshold=2e-7,
+    num_directions=8,
+    seed=None,
+    names=None,
+    chunk_size=None,
+):
     """Checks the gradient GradientTape computes for `fn` (e.g. a `tf.custom_gradient`) against finite differences.
 
     All in float64, over all inputs concatenated ("Gradient Checking", Deep Learning Specialization, course 2):
@@ -186,11 +230,22 @@ def gradcheck(fn, inputs, *, epsilon=1e-7, mode="full", threshold=2e-7, num_dire
     tensors, default_names = as_float64_inputs(inputs)
     if names is None:
         names = default_names
-    elif not isinstance(names, (list, tuple)) or len(names) != len(tensors) or not all(
-        isinstance(name, str) for name in names
+    elif (
+        not isinstance(names, (list, tuple))
+        or len(names) != len(tensors)
+        or not all(isinstance(name, str) for name in names)
     ):
         raise ValueError(
             f"Argument `names` must be a list of {len(tensors)} strings, one per input. Received: names={names!r}"
         )
-    return run_gradcheck(fn, tensors, list(names), epsilon=epsilon, mode=mode, threshold=threshold,
-                         num_directions=num_directions, seed=seed, chunk_size=chunk_size)
+    return run_gradcheck(
+        fn,
+        tensors,
+        list(names),
+        epsilon=epsilon,
+        mode=mode,
+        threshold=threshold,
+        num_directions=num_directions,
+        seed=seed,
+        chunk_size=chunk_size,
+    )

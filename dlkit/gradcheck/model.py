@@ -28,6 +28,7 @@ def _random_layers(model):
 
 def _float64_copy(layer_or_model, x):
     """A float64 copy of a model (same weights, exactly: float32 values are float64 numbers), or None."""
+
     def to_float64(layer):
         config = layer.get_config()
         config["dtype"] = "float64"
@@ -85,8 +86,20 @@ def _as_float64(value):
     return tf.nest.map_structure(convert, value)
 
 
-def gradcheck_model(model, x, y, *, loss=None, training=False, epsilon=1e-7, mode="full", threshold=2e-7,
-                    num_directions=8, seed=None, chunk_size=None):
+def gradcheck_model(
+    model,
+    x,
+    y,
+    *,
+    loss=None,
+    training=False,
+    epsilon=1e-7,
+    mode="full",
+    threshold=2e-7,
+    num_directions=8,
+    seed=None,
+    chunk_size=None,
+):
     """Gradient checks a Keras model: J = loss(y, model(x)) + sum(model.losses) over `model.trainable_variables`.
 
     Regularization counts ("Gradient Checking Tips": remember the regularization term). One report row per
@@ -154,13 +167,17 @@ def gradcheck_model(model, x, y, *, loss=None, training=False, epsilon=1e-7, mod
         raise ValueError(f"Model {model.name!r} has no trainable variables to check.")
 
     prefix = f"{model.name}/"
-    names = [v.path[len(prefix):] if v.path.startswith(prefix) else v.path for v in model.trainable_variables]
+    names = [
+        v.path[len(prefix) :] if v.path.startswith(prefix) else v.path for v in model.trainable_variables
+    ]
     notes = []
     checked = model
     if not _is_float64(model, outputs):
         checked = _float64_copy(model, x)
         if checked is not None:
-            notes.append(f"The {model.dtype_policy.name} model was checked on a float64 clone with the same weights.")
+            notes.append(
+                f"The {model.dtype_policy.name} model was checked on a float64 clone with the same weights."
+            )
         else:
             checked = model
             notes.append(
@@ -174,13 +191,24 @@ def gradcheck_model(model, x, y, *, loss=None, training=False, epsilon=1e-7, mod
 
     def cost(*weights):
         weights = [tf.cast(w, dtype) for w in weights]
-        outputs, _, losses = checked.stateless_call(weights, non_trainable, x_tensors, training=training,
-                                                    return_losses=True)
+        outputs, _, losses = checked.stateless_call(
+            weights, non_trainable, x_tensors, training=training, return_losses=True
+        )
         total = tf.cast(loss_fn(y, outputs), tf.float64)
         for term in losses:
             total += tf.cast(term, tf.float64)
         return total
 
     weights = [tf.constant(np.asarray(v.numpy(), dtype=np.float64)) for v in model.trainable_variables]
-    return run_gradcheck(cost, weights, names, epsilon=epsilon, mode=mode, threshold=threshold,
-                         num_directions=num_directions, seed=seed, chunk_size=chunk_size, notes=notes)
+    return run_gradcheck(
+        cost,
+        weights,
+        names,
+        epsilon=epsilon,
+        mode=mode,
+        threshold=threshold,
+        num_directions=num_directions,
+        seed=seed,
+        chunk_size=chunk_size,
+        notes=notes,
+    )

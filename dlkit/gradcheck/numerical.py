@@ -28,9 +28,9 @@ def _input_name(value, index):
 
 def as_float64_inputs(inputs):
     """Returns (list of float64 constant tensors, default names); a single array counts as a list of one."""
-    if isinstance(inputs, (np.ndarray, tf.Tensor, tf.Variable, keras.Variable, float, int)) and not isinstance(
-        inputs, bool
-    ):
+    if isinstance(
+        inputs, (np.ndarray, tf.Tensor, tf.Variable, keras.Variable, float, int)
+    ) and not isinstance(inputs, bool):
         inputs = [inputs]
     if not isinstance(inputs, (list, tuple)):
         raise ValueError(
@@ -44,7 +44,9 @@ def as_float64_inputs(inputs):
         try:
             array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
         except Exception as error:  # noqa: BLE001 - report any conversion failure the same way
-            raise ValueError(f"Argument `inputs[{index}]` must be array-like. Received: {type(value).__name__}") from error
+            raise ValueError(
+                f"Argument `inputs[{index}]` must be array-like. Received: {type(value).__name__}"
+            ) from error
         if array.dtype.kind not in "biuf":
             raise ValueError(
                 f"Argument `inputs[{index}]` must hold real numbers. Received: dtype {array.dtype}"
@@ -68,7 +70,9 @@ def scalar_cost(value, where="fn"):
             f"epsilon=1e-7). Received dtype {value.dtype.name}; compute the cost in float64"
         )
     if value.shape.num_elements() != 1:
-        raise ValueError(f"`{where}` must return a scalar cost J. Received a tensor of shape {tuple(value.shape)}")
+        raise ValueError(
+            f"`{where}` must return a scalar cost J. Received a tensor of shape {tuple(value.shape)}"
+        )
     return tf.reshape(value, [])
 
 
@@ -168,8 +172,10 @@ class _PerturbedCost:
 
             def compiled_call(strategy, group=group, total=total, chunk=chunk):
                 function = self._full_function(group, epsilon, strategy)
-                parts = [function(tf.range(start, min(start + chunk, total), dtype=tf.int32))
-                         for start in range(0, total, chunk)]
+                parts = [
+                    function(tf.range(start, min(start + chunk, total), dtype=tf.int32))
+                    for start in range(0, total, chunk)
+                ]
                 return tf.concat(parts, axis=0)
 
             def eager_call(group=group, total=total):
@@ -179,20 +185,22 @@ class _PerturbedCost:
                     plus, minus = flat.copy(), flat.copy()
                     plus[i] += epsilon
                     minus[i] -= epsilon
-                    values[i] = (self._eager_cost(group, plus) - self._eager_cost(group, minus)) / (2.0 * epsilon)
+                    values[i] = (self._eager_cost(group, plus) - self._eager_cost(group, minus)) / (
+                        2.0 * epsilon
+                    )
                 return values
 
             values = self._run(("vectorized", "loop", "eager"), compiled_call, eager_call)
             offsets = np.cumsum([0] + [self.inputs[k].shape.num_elements() for k in group])
             for position, k in enumerate(group):
-                results[k] = values[offsets[position]:offsets[position + 1]].reshape(self.inputs[k].shape)
+                results[k] = values[offsets[position] : offsets[position + 1]].reshape(self.inputs[k].shape)
         return [results[k] for k in ks]
 
     def _eager_cost(self, group, flat):
         args, offset = list(self.inputs), 0
         for k in group:
             size = self.inputs[k].shape.num_elements()
-            args[k] = tf.constant(flat[offset:offset + size].reshape(self.inputs[k].shape))
+            args[k] = tf.constant(flat[offset : offset + size].reshape(self.inputs[k].shape))
             offset += size
         return float(scalar_cost(self.fn(*args)))
 

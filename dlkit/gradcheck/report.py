@@ -91,9 +91,24 @@ class GradcheckReport:
         notes: List of strings. Remarks (localization, float64 clone, evaluation fallback).
     """
 
-    def __init__(self, *, difference, threshold, epsilon, mode, rows, grad, gradapprox=None, directional_grad=None,
-                 directional_gradapprox=None, localized=False, cost=float("nan"), num_evaluations=0,
-                 evaluation="vectorized", notes=()):
+    def __init__(
+        self,
+        *,
+        difference,
+        threshold,
+        epsilon,
+        mode,
+        rows,
+        grad,
+        gradapprox=None,
+        directional_grad=None,
+        directional_gradapprox=None,
+        localized=False,
+        cost=float("nan"),
+        num_evaluations=0,
+        evaluation="vectorized",
+        notes=(),
+    ):
         self.difference = float(difference)
         self.threshold = float(threshold)
         self.passed = bool(self.difference < self.threshold)
@@ -139,15 +154,26 @@ class GradcheckReport:
         for row in self.rows:
             index = "-" if row.worst_index is None else str(tuple(int(i) for i in row.worst_index))
             mark = "<- worst" if row.name == worst else ""
-            yield (row.name, str(row.shape), f"{row.difference:.3e}", f"{row.max_abs_error:.3e}", index, row.mode,
-                   "ok" if row.passed else "FAIL", mark)
+            yield (
+                row.name,
+                str(row.shape),
+                f"{row.difference:.3e}",
+                f"{row.max_abs_error:.3e}",
+                index,
+                row.mode,
+                "ok" if row.passed else "FAIL",
+                mark,
+            )
 
     _HEADER = ("name", "shape", "difference", "max abs error", "worst index", "checked", "", "")
 
     def __str__(self):
         cells = list(self._cells())
         widths = [max(len(self._HEADER[i]), *(len(c[i]) for c in cells)) for i in range(len(self._HEADER))]
-        lines = [self._summary(), "  ".join(h.ljust(w) for h, w in zip(self._HEADER, widths, strict=True)).rstrip()]
+        lines = [
+            self._summary(),
+            "  ".join(h.ljust(w) for h, w in zip(self._HEADER, widths, strict=True)).rstrip(),
+        ]
         lines.append("  ".join("-" * w for w in widths[:6]))
         lines += ["  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)).rstrip() for cell in cells]
         lines += [f"note: {note}" for note in self.notes]

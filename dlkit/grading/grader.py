@@ -178,7 +178,9 @@ def _grade_one(path, lab, cells, reference, timeout, memory_mb):
         # is the reference run's code, so its (deterministic) run is reused instead of repeated.
         run, records = reference.run, reference.records
     else:
-        run = run_sandboxed(notebook, timeout=timeout, memory_mb=memory_mb, extra_env={"DLKIT_FULL_SIZE": "0"})
+        run = run_sandboxed(
+            notebook, timeout=timeout, memory_mb=memory_mb, extra_env={"DLKIT_FULL_SIZE": "0"}
+        )
         try:
             records = read_records(run.record_path)
         finally:

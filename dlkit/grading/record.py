@@ -31,7 +31,11 @@ def to_plain(value):
     if isinstance(value, np.ndarray | np.generic):
         array = np.asarray(value)
         if array.dtype.kind in "biuf":
-            return {"__ndarray__": array.astype(float).tolist(), "dtype": str(array.dtype), "shape": list(array.shape)}
+            return {
+                "__ndarray__": array.astype(float).tolist(),
+                "dtype": str(array.dtype),
+                "shape": list(array.shape),
+            }
         if array.dtype.kind in "U":
             return {"__ndarray__": array.tolist(), "dtype": str(array.dtype), "shape": list(array.shape)}
     raise ValueError(

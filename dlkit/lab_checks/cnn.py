@@ -45,7 +45,7 @@ def _windows(A, f, stride, out_h, out_w, step=None):
     step = stride if step is None else step
     for h in range(out_h):
         for w in range(out_w):
-            yield h, w, A[:, h * step:h * step + f, w * step:w * step + f, :]
+            yield h, w, A[:, h * step : h * step + f, w * step : w * step + f, :]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -62,21 +62,35 @@ def check_conv_single_step(conv_single_step):
     out = as_float_array(where, conv_single_step(a_slice.copy(), W.copy(), b.copy()))
     product = a_slice * W
     if out.shape == product.shape:
-        fail(where, "returned the elementwise product, one value per position: sum it into one number "
-                     "(np.sum(a_slice_prev * W)), then add the bias")
+        fail(
+            where,
+            "returned the elementwise product, one value per position: sum it into one number "
+            "(np.sum(a_slice_prev * W)), then add the bias",
+        )
     expect_true(where, out.size == 1, f"must return one number, got an array of shape {out.shape}")
     value = out.reshape(())
     expected = product.sum() + b.item()
-    diagnose(where, value, [
-        ("the bias is missing: Z = sum(a_slice_prev * W) + b", product.sum()),
-        ("you subtracted the bias: Z = sum(a_slice_prev * W) + b", product.sum() - b.item()),
-        ("you took the mean of the products instead of their sum", product.mean() + b.item()),
-        ("you flipped the filter (true convolution). Deep-learning 'convolution' is cross-correlation: multiply "
-         "each input value by the weight at the same position, no flip", (a_slice * W[::-1, ::-1]).sum() + b.item()),
-    ], rtol=1e-4, atol=1e-5)
+    diagnose(
+        where,
+        value,
+        [
+            ("the bias is missing: Z = sum(a_slice_prev * W) + b", product.sum()),
+            ("you subtracted the bias: Z = sum(a_slice_prev * W) + b", product.sum() - b.item()),
+            ("you took the mean of the products instead of their sum", product.mean() + b.item()),
+            (
+                "you flipped the filter (true convolution). Deep-learning 'convolution' is cross-correlation: multiply "
+                "each input value by the weight at the same position, no flip",
+                (a_slice * W[::-1, ::-1]).sum() + b.item(),
+            ),
+        ],
+        rtol=1e-4,
+        atol=1e-5,
+    )
     expect_close(where, value, expected, rtol=1e-6, atol=1e-9)
 
-    where = "conv_single_step on the 3x3 top-left window of the lab's 5x5 image, filter [[1,0,1],[0,1,0],[1,0,1]]"
+    where = (
+        "conv_single_step on the 3x3 top-left window of the lab's 5x5 image, filter [[1,0,1],[0,1,0],[1,0,1]]"
+    )
     image = np.array([[1, 1, 1], [0, 1, 1], [0, 0, 1]], dtype=float)[..., None]
     kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=float)[..., None]
     value = as_float_array(where, conv_single_step(image, kernel, np.zeros((1, 1, 1))))
@@ -115,8 +129,10 @@ def check_conv_forward(conv_forward):
         A = rng.normal(size=shape)
         W = rng.normal(size=(f, f, shape[3], n_C))
         b = rng.normal(size=(n_C,))
-        where = (f"conv_forward(A_prev of shape {shape}, W of shape {W.shape}, b of shape {b.shape}, "
-                 f"stride={stride}, pad={pad})")
+        where = (
+            f"conv_forward(A_prev of shape {shape}, W of shape {W.shape}, b of shape {b.shape}, "
+            f"stride={stride}, pad={pad})"
+        )
         A_copy = A.copy()
         out = as_float_array(where, conv_forward(A_copy, W.copy(), b.copy(), stride, pad))
         expect_true(where, np.array_equal(A_copy, A), "your conv_forward changed A_prev in place")
@@ -129,17 +145,30 @@ def check_conv_forward(conv_forward):
                 hint = " (it looks like you ignored the padding or the stride)"
             elif out.shape[-1] != n_C:
                 hint = f" (the last axis holds one channel per filter: n_C = W.shape[3] = {n_C})"
-            fail(where, f"expected output shape {expected_shape} from n_H = floor((n_H_prev + 2*pad - f) / stride)"
-                         f" + 1, got {out.shape}{hint}")
+            fail(
+                where,
+                f"expected output shape {expected_shape} from n_H = floor((n_H_prev + 2*pad - f) / stride)"
+                f" + 1, got {out.shape}{hint}",
+            )
         mistakes = [
-            ("you flipped the kernel (true convolution). Like Keras, compute the cross-correlation: "
-             "sum(window * W[:, :, :, c]) with no flip", _conv_loop(A, W, b, stride, pad, flip=True)),
-            ("the bias is missing: add b[c] to every output of filter c",
-             _conv_loop(A, W, b, stride, pad, bias=False)),
+            (
+                "you flipped the kernel (true convolution). Like Keras, compute the cross-correlation: "
+                "sum(window * W[:, :, :, c]) with no flip",
+                _conv_loop(A, W, b, stride, pad, flip=True),
+            ),
+            (
+                "the bias is missing: add b[c] to every output of filter c",
+                _conv_loop(A, W, b, stride, pad, bias=False),
+            ),
         ]
         if stride > 1:
-            mistakes.append(("the windows do not move by `stride`: window (h, w) starts at row h * stride and "
-                             "column w * stride", _conv_loop(A, W, b, stride, pad, step=1)))
+            mistakes.append(
+                (
+                    "the windows do not move by `stride`: window (h, w) starts at row h * stride and "
+                    "column w * stride",
+                    _conv_loop(A, W, b, stride, pad, step=1),
+                )
+            )
         diagnose(where, out, mistakes, rtol=1e-4, atol=1e-5)
         expect_close(where, out, _keras_conv(A, W, b, stride, pad), rtol=1e-4, atol=1e-4)
     passed("conv_forward")
@@ -165,8 +194,13 @@ def _pool_loop(A, f, stride, mode, *, step=None, across_channels=False):
 def check_pool_forward(pool_forward):
     """Checks `pool_forward(A_prev, f, stride, mode)` against `keras.layers.MaxPooling2D`/`AveragePooling2D`."""
     rng = np.random.default_rng(903)
-    cases = [((2, 4, 4, 3), 2, 2, "max"), ((2, 5, 7, 2), 3, 2, "max"), ((1, 5, 5, 3), 3, 1, "max"),
-             ((2, 4, 6, 3), 2, 2, "average"), ((1, 5, 5, 2), 3, 2, "average")]
+    cases = [
+        ((2, 4, 4, 3), 2, 2, "max"),
+        ((2, 5, 7, 2), 3, 2, "max"),
+        ((1, 5, 5, 3), 3, 1, "max"),
+        ((2, 4, 6, 3), 2, 2, "average"),
+        ((1, 5, 5, 2), 3, 2, "average"),
+    ]
     for shape, f, stride, mode in cases:
         A = rng.normal(size=shape)
         where = f"pool_forward(A_prev of shape {shape}, f={f}, stride={stride}, mode={mode!r})"
@@ -178,18 +212,30 @@ def check_pool_forward(pool_forward):
             hint = ""
             if out.shape[-1] != shape[3]:
                 hint = " (pooling keeps every channel: the last axis stays n_C_prev)"
-            fail(where, f"expected output shape {expected_shape} from n_H = floor((n_H_prev - f) / stride) + 1, "
-                         f"got {out.shape}{hint}")
+            fail(
+                where,
+                f"expected output shape {expected_shape} from n_H = floor((n_H_prev - f) / stride) + 1, "
+                f"got {out.shape}{hint}",
+            )
         other = "average" if mode == "max" else "max"
         mistakes = [
-            (f"you computed the {other} of each window; mode={mode!r} asks for the {mode}",
-             _pool_loop(A, f, stride, other)),
-            ("you pooled across the channels too: pool each channel on its own (reduce over axes 1 and 2 only)",
-             _pool_loop(A, f, stride, mode, across_channels=True)),
+            (
+                f"you computed the {other} of each window; mode={mode!r} asks for the {mode}",
+                _pool_loop(A, f, stride, other),
+            ),
+            (
+                "you pooled across the channels too: pool each channel on its own (reduce over axes 1 and 2 only)",
+                _pool_loop(A, f, stride, mode, across_channels=True),
+            ),
         ]
         if stride > 1:
-            mistakes.append(("the windows do not move by `stride`: window (h, w) starts at row h * stride and "
-                             "column w * stride", _pool_loop(A, f, stride, mode, step=1)))
+            mistakes.append(
+                (
+                    "the windows do not move by `stride`: window (h, w) starts at row h * stride and "
+                    "column w * stride",
+                    _pool_loop(A, f, stride, mode, step=1),
+                )
+            )
         diagnose(where, out, mistakes, rtol=1e-4, atol=1e-5)
         expect_close(where, out, _keras_pool(A, f, stride, mode), rtol=1e-5, atol=1e-5)
     passed("pool_forward")
@@ -207,30 +253,51 @@ def check_digits_cnn(build_digits_cnn, test_accuracy=None, *, max_params=100_000
     where = "build_digits_cnn()"
     keras.utils.set_random_seed(0)
     model = build_digits_cnn()
-    expect_true(where, isinstance(model, keras.Model),
-                f"must return a keras.Model (e.g. keras.Sequential([...])), got {type(model).__name__}")
+    expect_true(
+        where,
+        isinstance(model, keras.Model),
+        f"must return a keras.Model (e.g. keras.Sequential([...])), got {type(model).__name__}",
+    )
     x = np.random.default_rng(904).uniform(size=(3, 8, 8, 1)).astype("float32")
     try:
         out = keras.ops.convert_to_numpy(model(x))
     except Exception as error:  # noqa: BLE001 - any failure here is the student's model
-        fail(where, f"calling the model on a batch of shape (3, 8, 8, 1) failed: {type(error).__name__}: {error}. "
-                     "Start the model with keras.Input((8, 8, 1))")
+        fail(
+            where,
+            f"calling the model on a batch of shape (3, 8, 8, 1) failed: {type(error).__name__}: {error}. "
+            "Start the model with keras.Input((8, 8, 1))",
+        )
     expect_shape(where + " on a batch of 3 images", out, (3, 10))
-    expect_true(where, np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4),
-                "the outputs are not probabilities: end with Dense(10, activation='softmax') (the lab trains with "
-                "sparse_categorical_crossentropy on probabilities)")
-    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D | keras.layers.SeparableConv2D
-                                                           | keras.layers.DepthwiseConv2D)]
+    expect_true(
+        where,
+        np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-4),
+        "the outputs are not probabilities: end with Dense(10, activation='softmax') (the lab trains with "
+        "sparse_categorical_crossentropy on probabilities)",
+    )
+    convs = [
+        layer
+        for layer in model.layers
+        if isinstance(
+            layer, keras.layers.Conv2D | keras.layers.SeparableConv2D | keras.layers.DepthwiseConv2D
+        )
+    ]
     expect_true(where, len(convs) >= 2, f"expected at least two convolution layers, found {len(convs)}")
     num_params = model.count_params()
-    expect_true(where, 1_000 <= num_params <= max_params,
-                f"has {num_params:,} parameters; keep it between 1,000 and {max_params:,} (pool, or use global "
-                "average pooling, before the Dense head)")
+    expect_true(
+        where,
+        1_000 <= num_params <= max_params,
+        f"has {num_params:,} parameters; keep it between 1,000 and {max_params:,} (pool, or use global "
+        "average pooling, before the Dense head)",
+    )
     if test_accuracy is not None:
         where = "test accuracy of your trained CNN"
-        expect_true(where, 0.0 <= float(test_accuracy) <= 1.0,
-                    f"expected a fraction in [0, 1], got {test_accuracy!r}")
-        expect_true(where, float(test_accuracy) >= target,
-                    f"{float(test_accuracy):.1%} is below the {target:.0%} target: check the activations (ReLU), "
-                    "the learning rate (Adam, about 1e-3 to 1e-2) and the number of epochs")
+        expect_true(
+            where, 0.0 <= float(test_accuracy) <= 1.0, f"expected a fraction in [0, 1], got {test_accuracy!r}"
+        )
+        expect_true(
+            where,
+            float(test_accuracy) >= target,
+            f"{float(test_accuracy):.1%} is below the {target:.0%} target: check the activations (ReLU), "
+            "the learning rate (Adam, about 1e-3 to 1e-2) and the number of epochs",
+        )
     passed("digits_cnn")

@@ -48,17 +48,29 @@ def check_two_sided_difference(two_sided_difference):
     for f, theta, epsilon in cases:
         value = _as_float(where, two_sided_difference(f, theta, epsilon))
         expected = (f(theta + epsilon) - f(theta - epsilon)) / (2 * epsilon)
-        _diagnose(where, value, {
-            "this is the one-sided difference (f(theta + epsilon) - f(theta)) / epsilon: take a step to both "
-            "sides, (f(theta + epsilon) - f(theta - epsilon)) / (2 epsilon)":
-                (f(theta + epsilon) - f(theta)) / epsilon,
-            "this is the backward one-sided difference (f(theta) - f(theta - epsilon)) / epsilon: use both "
-            "f(theta + epsilon) and f(theta - epsilon)": (f(theta) - f(theta - epsilon)) / epsilon,
-            "you divided by epsilon: the two points are 2 epsilon apart, so divide by 2 epsilon":
-                (f(theta + epsilon) - f(theta - epsilon)) / epsilon,
-            "operator precedence: `/ 2 * epsilon` multiplies by epsilon; write `/ (2 * epsilon)`":
-                (f(theta + epsilon) - f(theta - epsilon)) / 2 * epsilon,
-        }, expected)
+        _diagnose(
+            where,
+            value,
+            {
+                "this is the one-sided difference (f(theta + epsilon) - f(theta)) / epsilon: take a step to both "
+                "sides, (f(theta + epsilon) - f(theta - epsilon)) / (2 epsilon)": (
+                    f(theta + epsilon) - f(theta)
+                )
+                / epsilon,
+                "this is the backward one-sided difference (f(theta) - f(theta - epsilon)) / epsilon: use both "
+                "f(theta + epsilon) and f(theta - epsilon)": (f(theta) - f(theta - epsilon)) / epsilon,
+                "you divided by epsilon: the two points are 2 epsilon apart, so divide by 2 epsilon": (
+                    f(theta + epsilon) - f(theta - epsilon)
+                )
+                / epsilon,
+                "operator precedence: `/ 2 * epsilon` multiplies by epsilon; write `/ (2 * epsilon)`": (
+                    f(theta + epsilon) - f(theta - epsilon)
+                )
+                / 2
+                * epsilon,
+            },
+            expected,
+        )
         expect_close(f"{where}(theta={theta}, epsilon={epsilon})", value, expected, rtol=1e-9, atol=1e-12)
     passed(where)
 
@@ -78,28 +90,33 @@ def check_relative_difference(relative_difference):
     where = "relative_difference"
     rng = np.random.RandomState(3)
     grad = rng.normal(size=7)
-    cases = [(grad, grad + 1e-3 * rng.normal(size=7)), (grad, 0.5 * grad), (rng.normal(size=(3, 4)), rng.normal(size=(3, 4)))]
+    cases = [
+        (grad, grad + 1e-3 * rng.normal(size=7)),
+        (grad, 0.5 * grad),
+        (rng.normal(size=(3, 4)), rng.normal(size=(3, 4))),
+    ]
     for g, a in cases:
         value = _as_float(where, relative_difference(g.copy(), a.copy()))
         expect_shape(where, value, ())
         numerator = np.linalg.norm(g.ravel() - a.ravel())
         norm_g, norm_a = np.linalg.norm(g.ravel()), np.linalg.norm(a.ravel())
         candidates = {
-            "the denominator is ||grad||_2 + ||gradapprox||_2 (two norms added), not ||grad + gradapprox||_2":
-                numerator / np.linalg.norm(g.ravel() + a.ravel()),
-            "divide ||grad - gradapprox||_2 by ||grad||_2 + ||gradapprox||_2 (you returned the plain distance)":
-                numerator,
-            "use the Euclidean norm (square root of the sum of squares), not the squared norm":
-                numerator**2 / (norm_g**2 + norm_a**2),
-            "the numerator is squared: use ||grad - gradapprox||_2, not its square": numerator**2 / (norm_g + norm_a),
+            "the denominator is ||grad||_2 + ||gradapprox||_2 (two norms added), not ||grad + gradapprox||_2": numerator
+            / np.linalg.norm(g.ravel() + a.ravel()),
+            "divide ||grad - gradapprox||_2 by ||grad||_2 + ||gradapprox||_2 (you returned the plain distance)": numerator,
+            "use the Euclidean norm (square root of the sum of squares), not the squared norm": numerator**2
+            / (norm_g**2 + norm_a**2),
+            "the numerator is squared: use ||grad - gradapprox||_2, not its square": numerator**2
+            / (norm_g + norm_a),
             "divide by ||grad||_2 + ||gradapprox||_2, not by ||grad||_2 alone": numerator / norm_g,
-            "use the L2 norm, not the L1 norm (sum of absolute values)":
-                np.abs(g - a).sum() / (np.abs(g).sum() + np.abs(a).sum()),
+            "use the L2 norm, not the L1 norm (sum of absolute values)": np.abs(g - a).sum()
+            / (np.abs(g).sum() + np.abs(a).sum()),
         }
         if g.ndim == 2:
-            candidates["for matrices use the L2 norm of all elements (np.linalg.norm(x) or of x.ravel()); "
-                       "np.linalg.norm(x, 2) is the spectral norm"] = (
-                np.linalg.norm(g - a, 2) / (np.linalg.norm(g, 2) + np.linalg.norm(a, 2)))
+            candidates[
+                "for matrices use the L2 norm of all elements (np.linalg.norm(x) or of x.ravel()); "
+                "np.linalg.norm(x, 2) is the spectral norm"
+            ] = np.linalg.norm(g - a, 2) / (np.linalg.norm(g, 2) + np.linalg.norm(a, 2))
         expected = numerator / (norm_g + norm_a)
         _diagnose(where, value, candidates, expected)
         expect_close(where, value, expected, rtol=1e-9, atol=1e-15)
@@ -158,10 +175,18 @@ def check_backward(make_cost):
             expected_j = reference_cost(tf.constant(x), tf.constant(y), tensors)
         expected = [g.numpy() for g in tape.gradient(expected_j, tensors)]
         j, grads = _student_gradients(make_cost, x, y, parameters)
-        expect_close(f"{where}: the cost J (forward pass; leave it as given)", _as_float(where, j),
-                     float(expected_j), rtol=1e-8, atol=1e-10)
-        expect_true(where, all(g is not None for g in grads),
-                    "backward must return one gradient per parameter: [dW1, db1, dW2, db2, dW3, db3]")
+        expect_close(
+            f"{where}: the cost J (forward pass; leave it as given)",
+            _as_float(where, j),
+            float(expected_j),
+            rtol=1e-8,
+            atol=1e-10,
+        )
+        expect_true(
+            where,
+            all(g is not None for g in grads),
+            "backward must return one gradient per parameter: [dW1, db1, dW2, db2, dW3, db3]",
+        )
         for name, grad, true in zip(PARAMETER_NAMES, grads, expected, strict=True):
             grad = np.asarray(tf.convert_to_tensor(grad), dtype=float)
             label = f"{where}: d{name}"
@@ -171,19 +196,31 @@ def check_backward(make_cost):
             m = x.shape[1]
             for factor in (2.0, 4.0, 0.5, float(m), 1.0 / m, -1.0):
                 if matches(grad, factor * true, rtol=1e-7, atol=1e-10):
-                    hint = {float(m): " (is the 1/m missing?)", 1.0 / m: " (is 1/m applied twice?)",
-                            -1.0: " (is the sign of dZ3 = A3 - Y reversed?)"}.get(factor, "")
-                    fail(label, f"is {factor:g} times the true gradient{hint}: compare it with its formula in "
-                                 f"the course's backward pass")
-            fail(label, "differs from the true gradient (TensorFlow autodiff of the same forward pass): "
-                         f"max abs error {np.abs(grad - true).max():.3g}. Check the formula, the transposes and "
-                         "the ReLU masks")
+                    hint = {
+                        float(m): " (is the 1/m missing?)",
+                        1.0 / m: " (is 1/m applied twice?)",
+                        -1.0: " (is the sign of dZ3 = A3 - Y reversed?)",
+                    }.get(factor, "")
+                    fail(
+                        label,
+                        f"is {factor:g} times the true gradient{hint}: compare it with its formula in "
+                        f"the course's backward pass",
+                    )
+            fail(
+                label,
+                "differs from the true gradient (TensorFlow autodiff of the same forward pass): "
+                f"max abs error {np.abs(grad - true).max():.3g}. Check the formula, the transposes and "
+                "the ReLU masks",
+            )
         _, scaled = _student_gradients(make_cost, x, y, parameters, scale=3.0)
         for name, grad, true in zip(PARAMETER_NAMES, scaled, expected, strict=True):
             grad = np.asarray(tf.convert_to_tensor(grad), dtype=float)
-            expect_true(f"{where}: d{name}", matches(grad, 3.0 * true, rtol=1e-7, atol=1e-10),
-                        "the gradient of 3 * J is not 3 times the gradient of J: multiply every gradient "
-                        "by `upstream` (dJ_total / dJ) before returning it")
+            expect_true(
+                f"{where}: d{name}",
+                matches(grad, 3.0 * true, rtol=1e-7, atol=1e-10),
+                "the gradient of 3 * J is not 3 times the gradient of J: multiply every gradient "
+                "by `upstream` (dJ_total / dJ) before returning it",
+            )
     passed(where)
 
 
@@ -199,15 +236,23 @@ def check_l2_gradient(l2_gradient):
         w = rng.normal(size=shape)
         value = _as_float(where, l2_gradient(tf.constant(w), lambd, m))
         expect_shape(where, value, shape)
-        _diagnose(where, value, {
-            "the 2 of the derivative of ||W||^2 cancels the 1/2 of lambda / (2m): the gradient is lambda / m * W, "
-            "not lambda / (2m) * W": lambd / (2 * m) * w,
-            "the gradient is lambda / m * W, not 2 lambda / m * W (the 1/2 in the cost cancels the 2)":
-                2 * lambd / m * w,
-            "divide by m: the gradient is lambda / m * W": lambd * w,
-            "the gradient is linear in W: lambda / m * W, not lambda / m * W**2": lambd / m * w**2,
-            "this is the cost term's value pattern, not its gradient: return lambda / m * W":
-                np.full(shape, lambd / (2 * m) * np.sum(w**2)),
-        }, lambd / m * w)
+        _diagnose(
+            where,
+            value,
+            {
+                "the 2 of the derivative of ||W||^2 cancels the 1/2 of lambda / (2m): the gradient is lambda / m * W, "
+                "not lambda / (2m) * W": lambd / (2 * m) * w,
+                "the gradient is lambda / m * W, not 2 lambda / m * W (the 1/2 in the cost cancels the 2)": 2
+                * lambd
+                / m
+                * w,
+                "divide by m: the gradient is lambda / m * W": lambd * w,
+                "the gradient is linear in W: lambda / m * W, not lambda / m * W**2": lambd / m * w**2,
+                "this is the cost term's value pattern, not its gradient: return lambda / m * W": np.full(
+                    shape, lambd / (2 * m) * np.sum(w**2)
+                ),
+            },
+            lambd / m * w,
+        )
         expect_close(f"{where}(W, lambd={lambd}, m={m})", value, lambd / m * w, rtol=1e-9, atol=1e-12)
     passed(where)

@@ -56,9 +56,12 @@ def check_sample_log_uniform(sample_log_uniform):
             "end, r = log10(low) + (log10(high) - log10(low)) * np.random.rand(num_samples).",
         )
     if got.shape == expected.shape and np.allclose(got, 10.0 ** (-4.0 * u), rtol=1e-6):
-        fail(where, "with low=1e-3, high=1e-1 you still sampled [1e-4, 1]: use the `low` and `high` arguments.")
+        fail(
+            where, "with low=1e-3, high=1e-1 you still sampled [1e-4, 1]: use the `low` and `high` arguments."
+        )
     expect_close(
-        where + " (low=1e-3, high=1e-1, after np.random.seed(1); draw exactly one np.random.rand(num_samples))",
+        where
+        + " (low=1e-3, high=1e-1, after np.random.seed(1); draw exactly one np.random.rand(num_samples))",
         got,
         expected,
         rtol=1e-6,
@@ -107,7 +110,8 @@ def check_sample_beta(sample_beta):
             "draws: r = log10(1 - high) + (log10(1 - low) - log10(1 - high)) * np.random.rand(num_samples).",
         )
     expect_close(
-        where + " (low=0.9, high=0.999, after np.random.seed(1); draw exactly one np.random.rand(num_samples))",
+        where
+        + " (low=0.9, high=0.999, after np.random.seed(1); draw exactly one np.random.rand(num_samples))",
         got,
         1.0 - 10.0 ** (-3.0 + 2.0 * u),
         rtol=1e-9,
@@ -132,11 +136,16 @@ def check_narrow_log_range(narrow_log_range):
     expected = (10 ** (best_logs.min() - 0.5), 10 ** (best_logs.max() + 0.5))
     worst_logs = np.log10([2e-4, 1e-3, 0.9])
     if np.allclose([low, high], [10 ** (worst_logs.min() - 0.5), 10 ** (worst_logs.max() + 0.5)], rtol=1e-6):
-        fail(where, "your range surrounds the three LOWEST scores: higher scores are better (sort descending).")
+        fail(
+            where, "your range surrounds the three LOWEST scores: higher scores are better (sort descending)."
+        )
     if np.allclose([low, high], [5e-3 - 0.5, 8e-2 + 0.5], rtol=1e-6) or np.allclose(
         [low, high], [5e-3 * 0.5, 8e-2 * 1.5], rtol=1e-6
     ):
-        fail(where, "pad on the log scale: low = 10**(min(log10(best)) - margin), high = 10**(max(...) + margin).")
+        fail(
+            where,
+            "pad on the log scale: low = 10**(min(log10(best)) - margin), high = 10**(max(...) + margin).",
+        )
     if np.allclose([low, high], [5e-3, 8e-2], rtol=1e-6):
         fail(where, "you forgot the margin: pad `margin` decades on each side of the best trials.")
     expect_true(where, 0 < low < high, f"expected 0 < low < high; got ({low:.4g}, {high:.4g})")

@@ -49,7 +49,9 @@ def _check_structure(where, parameters, layer_dims):
         f"(range(1, len(layer_dims)))",
     )
     extra = sorted(str(k) for k in set(parameters) - expected_keys)
-    expect_true(where, not extra, f"unexpected keys {extra}: only 'W1', 'b1', ..., 'W{num_layers}', 'b{num_layers}'")
+    expect_true(
+        where, not extra, f"unexpected keys {extra}: only 'W1', 'b1', ..., 'W{num_layers}', 'b{num_layers}'"
+    )
     for layer in range(1, num_layers + 1):
         n_in, n_out = layer_dims[layer - 1], layer_dims[layer]
         weights, bias = np.asarray(parameters[f"W{layer}"]), np.asarray(parameters[f"b{layer}"])
@@ -59,7 +61,11 @@ def _check_structure(where, parameters, layer_dims):
                 f"W{layer} has shape {weights.shape} = (n_{layer}, n_{layer - 1}), the DLS layout. Keras computes x @ W + b "
                 f"with one example per row, so its kernel is (n_{layer - 1}, n_{layer}) = {(n_in, n_out)}",
             )
-        expect_true(where, weights.shape == (n_in, n_out), f"W{layer} must have shape {(n_in, n_out)}, got {weights.shape}")
+        expect_true(
+            where,
+            weights.shape == (n_in, n_out),
+            f"W{layer} must have shape {(n_in, n_out)}, got {weights.shape}",
+        )
         if bias.shape in ((n_out, 1), (1, n_out)) and n_out != 1:
             fail(where, f"b{layer} has shape {bias.shape}; a Keras Dense bias is 1-D: shape ({n_out},)")
         expect_true(where, bias.shape == (n_out,), f"b{layer} must have shape ({n_out},), got {bias.shape}")
@@ -98,7 +104,9 @@ def _check_random_weights(where, function, layer_dims, std, formula, mistakes, *
         "two calls after the same np.random.seed gave different weights: draw them with np.random.randn "
         "(NumPy's global generator, not np.random.default_rng, random or keras.random)",
     )
-    other = {k: np.asarray(v, dtype=float) for k, v in _call(function, layer_dims, seed + 1, **kwargs).items()}
+    other = {
+        k: np.asarray(v, dtype=float) for k, v in _call(function, layer_dims, seed + 1, **kwargs).items()
+    }
     expect_true(
         where,
         not all(np.array_equal(got[k], other[k]) for k in got),
@@ -158,14 +166,25 @@ def check_random_init(initialize_parameters_random):
         where = f"initialize_parameters_random({layer_dims}{', scale=0.5' if kwargs else ''})"
         mistakes = [
             ("the weights are not scaled: multiply np.random.randn(...) by `scale`", lambda i, o: 1.0, False),
-            ("you multiplied by the square root of `scale`; multiply by `scale` itself", lambda i, o, s=scale: s**0.5, False),
+            (
+                "you multiplied by the square root of `scale`; multiply by `scale` itself",
+                lambda i, o, s=scale: s**0.5,
+                False,
+            ),
             _layout_mistake(lambda i, o, s=scale: s),
         ]
         if scale != 10.0:
-            mistakes.insert(0, ("you used a fixed 10: multiply by the `scale` argument", lambda i, o: 10.0, False))
+            mistakes.insert(
+                0, ("you used a fixed 10: multiply by the `scale` argument", lambda i, o: 10.0, False)
+            )
         _check_random_weights(
-            where, initialize_parameters_random, layer_dims, lambda i, o, s=scale: s, "randn(n_{l-1}, n_l) * scale",
-            mistakes, **kwargs,
+            where,
+            initialize_parameters_random,
+            layer_dims,
+            lambda i, o, s=scale: s,
+            "randn(n_{l-1}, n_l) * scale",
+            mistakes,
+            **kwargs,
         )
     passed("initialize_parameters_random")
 
@@ -173,21 +192,43 @@ def check_random_init(initialize_parameters_random):
 def check_he_init(initialize_parameters_he):
     """Checks `initialize_parameters_he(layer_dims)`: W{l} = randn(n_{l-1}, n_l) * sqrt(2 / n_{l-1})."""
     mistakes = [
-        ("you scaled with n_l, the layer's own units (fan_out); He uses n_{l-1}, the number of inputs each unit "
-         "sums over (fan_in)", lambda i, o: np.sqrt(2.0 / o), False),
-        ("you multiplied by the variance 2 / n_{l-1}; multiply randn by its square root, the standard deviation",
-         lambda i, o: 2.0 / i, False),
-        ("that is Xavier / LeCun, variance 1 / n_{l-1}; He doubles it to 2 / n_{l-1} because ReLU zeroes half "
-         "of its inputs", lambda i, o: np.sqrt(1.0 / i), False),
-        ("that is Glorot's average variance 2 / (n_{l-1} + n_l); He uses 2 / n_{l-1}",
-         lambda i, o: np.sqrt(2.0 / (i + o)), False),
-        ("the weights are not scaled: multiply np.random.randn(...) by sqrt(2 / n_{l-1})", lambda i, o: 1.0, False),
+        (
+            "you scaled with n_l, the layer's own units (fan_out); He uses n_{l-1}, the number of inputs each unit "
+            "sums over (fan_in)",
+            lambda i, o: np.sqrt(2.0 / o),
+            False,
+        ),
+        (
+            "you multiplied by the variance 2 / n_{l-1}; multiply randn by its square root, the standard deviation",
+            lambda i, o: 2.0 / i,
+            False,
+        ),
+        (
+            "that is Xavier / LeCun, variance 1 / n_{l-1}; He doubles it to 2 / n_{l-1} because ReLU zeroes half "
+            "of its inputs",
+            lambda i, o: np.sqrt(1.0 / i),
+            False,
+        ),
+        (
+            "that is Glorot's average variance 2 / (n_{l-1} + n_l); He uses 2 / n_{l-1}",
+            lambda i, o: np.sqrt(2.0 / (i + o)),
+            False,
+        ),
+        (
+            "the weights are not scaled: multiply np.random.randn(...) by sqrt(2 / n_{l-1})",
+            lambda i, o: 1.0,
+            False,
+        ),
         _layout_mistake(lambda i, o: np.sqrt(2.0 / i)),
     ]
     for layer_dims in (_SMALL_DIMS, _NET_DIMS):
         _check_random_weights(
-            f"initialize_parameters_he({layer_dims})", initialize_parameters_he, layer_dims,
-            lambda i, o: np.sqrt(2.0 / i), "randn(n_{l-1}, n_l) * sqrt(2 / n_{l-1})", mistakes,
+            f"initialize_parameters_he({layer_dims})",
+            initialize_parameters_he,
+            layer_dims,
+            lambda i, o: np.sqrt(2.0 / i),
+            "randn(n_{l-1}, n_l) * sqrt(2 / n_{l-1})",
+            mistakes,
         )
     passed("initialize_parameters_he")
 
@@ -197,31 +238,61 @@ def check_xavier_init(initialize_parameters_xavier):
     fan_in = lambda i, o: np.sqrt(1.0 / i)  # noqa: E731
     fan_avg = lambda i, o: np.sqrt(2.0 / (i + o))  # noqa: E731
     fan_in_mistakes = [
-        ("with mode='fan_in' you used the average 2 / (n_{l-1} + n_l); 'fan_in' is Var(W) = 1 / n_{l-1}", fan_avg,
-         False),
-        ("you scaled with n_l (fan_out); 'fan_in' uses n_{l-1}, the number of inputs of each unit",
-         lambda i, o: np.sqrt(1.0 / o), False),
-        ("you multiplied by the variance 1 / n_{l-1}; multiply randn by its square root", lambda i, o: 1.0 / i, False),
+        (
+            "with mode='fan_in' you used the average 2 / (n_{l-1} + n_l); 'fan_in' is Var(W) = 1 / n_{l-1}",
+            fan_avg,
+            False,
+        ),
+        (
+            "you scaled with n_l (fan_out); 'fan_in' uses n_{l-1}, the number of inputs of each unit",
+            lambda i, o: np.sqrt(1.0 / o),
+            False,
+        ),
+        (
+            "you multiplied by the variance 1 / n_{l-1}; multiply randn by its square root",
+            lambda i, o: 1.0 / i,
+            False,
+        ),
         ("that is He (2 / n_{l-1}); Xavier for tanh uses 1 / n_{l-1}", lambda i, o: np.sqrt(2.0 / i), False),
         _layout_mistake(fan_in),
     ]
     fan_avg_mistakes = [
-        ("with mode='fan_avg' you used 1 / n_{l-1}: is `mode` ignored? 'fan_avg' is Var(W) = 2 / (n_{l-1} + n_l)",
-         fan_in, False),
-        ("you used 1 / (n_{l-1} + n_l); the Glorot variance is 2 / (n_{l-1} + n_l), the inverse of the average "
-         "fan (n_{l-1} + n_l) / 2", lambda i, o: np.sqrt(1.0 / (i + o)), False),
-        ("you multiplied by the variance 2 / (n_{l-1} + n_l); multiply randn by its square root",
-         lambda i, o: 2.0 / (i + o), False),
+        (
+            "with mode='fan_avg' you used 1 / n_{l-1}: is `mode` ignored? 'fan_avg' is Var(W) = 2 / (n_{l-1} + n_l)",
+            fan_in,
+            False,
+        ),
+        (
+            "you used 1 / (n_{l-1} + n_l); the Glorot variance is 2 / (n_{l-1} + n_l), the inverse of the average "
+            "fan (n_{l-1} + n_l) / 2",
+            lambda i, o: np.sqrt(1.0 / (i + o)),
+            False,
+        ),
+        (
+            "you multiplied by the variance 2 / (n_{l-1} + n_l); multiply randn by its square root",
+            lambda i, o: 2.0 / (i + o),
+            False,
+        ),
         ("you used 2 / n_{l-1} (He); 'fan_avg' is 2 / (n_{l-1} + n_l)", lambda i, o: np.sqrt(2.0 / i), False),
         _layout_mistake(fan_avg),
     ]
     for layer_dims in (_SMALL_DIMS, _NET_DIMS):
         _check_random_weights(
-            f"initialize_parameters_xavier({layer_dims}, mode='fan_in')", initialize_parameters_xavier, layer_dims,
-            fan_in, "randn(n_{l-1}, n_l) * sqrt(1 / n_{l-1})", fan_in_mistakes, mode="fan_in",
+            f"initialize_parameters_xavier({layer_dims}, mode='fan_in')",
+            initialize_parameters_xavier,
+            layer_dims,
+            fan_in,
+            "randn(n_{l-1}, n_l) * sqrt(1 / n_{l-1})",
+            fan_in_mistakes,
+            mode="fan_in",
         )
         _check_random_weights(
-            f"initialize_parameters_xavier({layer_dims}, mode='fan_avg')", initialize_parameters_xavier, layer_dims,
-            fan_avg, "randn(n_{l-1}, n_l) * sqrt(2 / (n_{l-1} + n_l))", fan_avg_mistakes, mode="fan_avg",
+            f"initialize_parameters_xavier({layer_dims}, mode='fan_avg')",
+            initialize_parameters_xavier,
+            layer_dims,
+            fan_avg,
+            "randn(n_{l-1}, n_l) * sqrt(2 / (n_{l-1} + n_l))",
+            fan_avg_mistakes,
+            mode="fan_avg",
         )
     passed("initialize_parameters_xavier")

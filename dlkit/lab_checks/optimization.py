@@ -85,7 +85,10 @@ def _check_batches(where, random_mini_batches, m, size, seed):
         order_y.append(batch_y[:, 0])
     order_x, order_y = np.concatenate(order_x), np.concatenate(order_y)
     if np.array_equal(order_x, np.arange(m)):
-        fail(where, "the examples come out in their original order: shuffle X and Y (step 1) before partitioning")
+        fail(
+            where,
+            "the examples come out in their original order: shuffle X and Y (step 1) before partitioning",
+        )
     expect_true(
         where,
         np.array_equal(np.sort(order_x), np.arange(m)),
@@ -136,9 +139,9 @@ def _ewma_mistakes(theta, beta, bias_correction):
     swapped = reference_ewma(theta, 1 - beta, bias_correction) if 0 < beta < 1 else None
     wrong = {}
     if swapped is not None:
-        wrong["beta and 1 - beta are swapped: v = beta * v + (1 - beta) * theta_t keeps beta on the old average"] = (
-            swapped
-        )
+        wrong[
+            "beta and 1 - beta are swapped: v = beta * v + (1 - beta) * theta_t keeps beta on the old average"
+        ] = swapped
     if bias_correction:
         wrong["no bias correction: with bias_correction=True return v_t / (1 - beta**t)"] = reference_ewma(
             theta, beta, False
@@ -148,9 +151,9 @@ def _ewma_mistakes(theta, beta, bias_correction):
         for t, value in enumerate(theta, start=1):
             v = (beta * v + (1 - beta) * value) / (1 - beta**t)
             fed.append(v)
-        wrong["the corrected value was fed back into the average: keep v uncorrected and divide only the output"] = (
-            np.array(fed)
-        )
+        wrong[
+            "the corrected value was fed back into the average: keep v uncorrected and divide only the output"
+        ] = np.array(fed)
         raw, t = reference_ewma(theta, beta, False), np.arange(1, len(theta) + 1)
         wrong["bias correction uses t + 1: the first value theta_1 is t = 1, so divide by 1 - beta**t"] = (
             raw / (1 - beta ** (t + 1))
@@ -166,7 +169,9 @@ def _check_ewma_case(where, ewma, theta, beta, bias_correction):
     expect_shape(label, value, (len(theta),))
     expected = reference_ewma(theta, beta, bias_correction)
     if not np.all(np.isfinite(np.asarray(value, dtype=float))):
-        fail(label, "got NaN or infinite values: count t from 1 (the first value is t = 1, so 1 - beta**t > 0)")
+        fail(
+            label, "got NaN or infinite values: count t from 1 (the first value is t = 1, so 1 - beta**t > 0)"
+        )
     if not matches(value, expected):
         diagnose(label, value, _ewma_mistakes(theta, beta, bias_correction))
     expect_close(label, value, expected, rtol=1e-6, atol=1e-9)
@@ -227,21 +232,32 @@ def check_momentum_step(update_with_momentum):
     expected_v = beta * v + (1 - beta) * dw
     expect_shape(f"{where}: v", new_v, w.shape)
     if not matches(new_v, expected_v):
-        diagnose(f"{where}: v", new_v, {
-            "v = beta * v + dW sums the gradients; the course averages them: v = beta * v + (1 - beta) * dW":
-                beta * v + dw,
-            "v = beta * v - learning_rate * dW is Keras's SGD(momentum=...) form; here v = beta * v + (1 - beta) * dW":
-                beta * v - lr * dw,
-            "beta and 1 - beta are swapped: v = beta * v + (1 - beta) * dW": (1 - beta) * v + beta * dw,
-        })
+        diagnose(
+            f"{where}: v",
+            new_v,
+            {
+                "v = beta * v + dW sums the gradients; the course averages them: v = beta * v + (1 - beta) * dW": beta
+                * v
+                + dw,
+                "v = beta * v - learning_rate * dW is Keras's SGD(momentum=...) form; here v = beta * v + (1 - beta) * dW": beta
+                * v
+                - lr * dw,
+                "beta and 1 - beta are swapped: v = beta * v + (1 - beta) * dW": (1 - beta) * v + beta * dw,
+            },
+        )
     expect_close(f"{where}: v", new_v, expected_v)
     expected_w = w - lr * expected_v
     if not matches(new_w, expected_w):
-        diagnose(f"{where}: w", new_w, {
-            "w was updated with dW instead of the new velocity: w = w - learning_rate * v": w - lr * dw,
-            "w was updated with the old velocity: compute the new v first, then w = w - learning_rate * v": w - lr * v,
-            "w = w + learning_rate * v climbs the cost: subtract": w + lr * expected_v,
-        })
+        diagnose(
+            f"{where}: w",
+            new_w,
+            {
+                "w was updated with dW instead of the new velocity: w = w - learning_rate * v": w - lr * dw,
+                "w was updated with the old velocity: compute the new v first, then w = w - learning_rate * v": w
+                - lr * v,
+                "w = w + learning_rate * v climbs the cost: subtract": w + lr * expected_v,
+            },
+        )
     expect_close(f"{where}: w", new_w, expected_w)
     passed(where)
 
@@ -259,20 +275,30 @@ def check_rmsprop_step(update_with_rmsprop):
     expected_s = beta * s + (1 - beta) * dw**2
     expect_shape(f"{where}: s", new_s, w.shape)
     if not matches(new_s, expected_s):
-        diagnose(f"{where}: s", new_s, {
-            "s must average the SQUARED gradients: s = beta * s + (1 - beta) * dW**2": beta * s + (1 - beta) * dw,
-            "beta and 1 - beta are swapped: s = beta * s + (1 - beta) * dW**2": (1 - beta) * s + beta * dw**2,
-        })
+        diagnose(
+            f"{where}: s",
+            new_s,
+            {
+                "s must average the SQUARED gradients: s = beta * s + (1 - beta) * dW**2": beta * s
+                + (1 - beta) * dw,
+                "beta and 1 - beta are swapped: s = beta * s + (1 - beta) * dW**2": (1 - beta) * s
+                + beta * dw**2,
+            },
+        )
     expect_close(f"{where}: s", new_s, expected_s)
     expected_w = w - lr * dw / (np.sqrt(expected_s) + eps)
     if not matches(new_w, expected_w):
-        diagnose(f"{where}: w", new_w, {
-            "epsilon is inside the square root (Keras's form); the course adds it outside: dW / (sqrt(s) + epsilon)":
-                w - lr * dw / np.sqrt(expected_s + eps),
-            "divide by sqrt(s), not by s: w = w - learning_rate * dW / (sqrt(s) + epsilon)":
-                w - lr * dw / (expected_s + eps),
-            "w was updated with the old s: compute the new s first": w - lr * dw / (np.sqrt(s) + eps),
-        })
+        diagnose(
+            f"{where}: w",
+            new_w,
+            {
+                "epsilon is inside the square root (Keras's form); the course adds it outside: dW / (sqrt(s) + epsilon)": w
+                - lr * dw / np.sqrt(expected_s + eps),
+                "divide by sqrt(s), not by s: w = w - learning_rate * dW / (sqrt(s) + epsilon)": w
+                - lr * dw / (expected_s + eps),
+                "w was updated with the old s: compute the new s first": w - lr * dw / (np.sqrt(s) + eps),
+            },
+        )
     expect_close(f"{where}: w", new_w, expected_w)
     passed(where)
 
@@ -322,22 +348,31 @@ def check_adam_step(update_with_adam):
         expected_s = b2 * s + (1 - b2) * dw**2
         v_hat, s_hat = expected_v / (1 - b1**t), expected_s / (1 - b2**t)
         if matches(new_v, v_hat) or matches(new_s, s_hat):
-            fail(label, "return the raw averages v and s, not the bias-corrected v_hat and s_hat (those are only "
-                  "used for this step's update)")
+            fail(
+                label,
+                "return the raw averages v and s, not the bias-corrected v_hat and s_hat (those are only "
+                "used for this step's update)",
+            )
         expect_close(f"{label}: v", new_v, expected_v)
         expect_close(f"{label}: s", new_s, expected_s)
         expected_w = w - lr * v_hat / (np.sqrt(s_hat) + eps)
         if not matches(new_w, expected_w):
-            diagnose(f"{label}: w", new_w, {
-                "no bias correction: use v_hat = v / (1 - beta_1**t) and s_hat = s / (1 - beta_2**t)":
-                    w - lr * expected_v / (np.sqrt(expected_s) + eps),
-                "bias correction uses t - 1 or t + 1: use the step number t as given (the first step is t = 1)":
-                    w - lr * (expected_v / (1 - b1 ** (t + 1))) / (np.sqrt(expected_s / (1 - b2 ** (t + 1))) + eps),
-                "beta_1 and beta_2 are swapped in the bias correction":
-                    w - lr * (expected_v / (1 - b2**t)) / (np.sqrt(expected_s / (1 - b1**t)) + eps),
-                "the update uses v_hat / s_hat: divide by the square root, sqrt(s_hat) + epsilon":
-                    w - lr * v_hat / (s_hat + eps),
-            })
+            diagnose(
+                f"{label}: w",
+                new_w,
+                {
+                    "no bias correction: use v_hat = v / (1 - beta_1**t) and s_hat = s / (1 - beta_2**t)": w
+                    - lr * expected_v / (np.sqrt(expected_s) + eps),
+                    "bias correction uses t - 1 or t + 1: use the step number t as given (the first step is t = 1)": w
+                    - lr
+                    * (expected_v / (1 - b1 ** (t + 1)))
+                    / (np.sqrt(expected_s / (1 - b2 ** (t + 1))) + eps),
+                    "beta_1 and beta_2 are swapped in the bias correction": w
+                    - lr * (expected_v / (1 - b2**t)) / (np.sqrt(expected_s / (1 - b1**t)) + eps),
+                    "the update uses v_hat / s_hat: divide by the square root, sqrt(s_hat) + epsilon": w
+                    - lr * v_hat / (s_hat + eps),
+                },
+            )
         expect_close(f"{label}: w", new_w, expected_w)
 
     # Ten steps on a gradient sequence, against the library optimizers.
@@ -348,10 +383,14 @@ def check_adam_step(update_with_adam):
         w_student, v_student, s_student = update_with_adam(
             w_student, g, v_student, s_student, t, learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps
         )
-    expect_close(f"{where}, 10 steps vs the NumPy formula", w_student, reference_adam(w0, grads, lr, b1, b2, eps)[0])
+    expect_close(
+        f"{where}, 10 steps vs the NumPy formula", w_student, reference_adam(w0, grads, lr, b1, b2, eps)[0]
+    )
     dlkit_w = _keras_adam_path(Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps), w0, grads)
     expect_close(f"{where}, 10 steps vs dlkit.optimizers.Adam", w_student, dlkit_w, rtol=1e-5, atol=1e-6)
-    keras_w = _keras_adam_path(keras.optimizers.Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps), w0, grads)
+    keras_w = _keras_adam_path(
+        keras.optimizers.Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps), w0, grads
+    )
     expect_close(f"{where}, 10 steps vs keras.optimizers.Adam", w_student, keras_w, rtol=1e-5, atol=1e-6)
     passed(where)
 
@@ -371,7 +410,11 @@ def check_learning_rate_decay(learning_rate_decay, exponential_decay):
     for lr0, decay_rate, interval in ((0.2, 1.0, 1), (0.5, 0.3, 10)):
         label = f"{where}(learning_rate0={lr0}, decay_rate={decay_rate}, time_interval={interval})"
         first = learning_rate_decay(lr0, 0, decay_rate, time_interval=interval)
-        expect_true(label, matches(first, lr0), f"at epoch 0 the learning rate must be learning_rate0={lr0}, got {first}")
+        expect_true(
+            label,
+            matches(first, lr0),
+            f"at epoch 0 the learning rate must be learning_rate0={lr0}, got {first}",
+        )
         value = learning_rate_decay(lr0, epochs, decay_rate, time_interval=interval)
         expect_true(
             label,
@@ -381,32 +424,51 @@ def check_learning_rate_decay(learning_rate_decay, exponential_decay):
         )
         expected = lr0 / (1 + decay_rate * np.floor(epochs / interval))
         if not matches(value, expected):
-            diagnose(label, value, {
-                "the decay is not stepped: use np.floor(epoch_num / time_interval), so it changes every time_interval "
-                "epochs": lr0 / (1 + decay_rate * epochs / interval),
-                "learning_rate0 / (1 + decay_rate) * epoch_num: the epoch belongs inside the denominator, "
-                "learning_rate0 / (1 + decay_rate * epoch_num)": lr0 / (1 + decay_rate) * np.floor(epochs / interval),
-                "the 1 is missing: learning_rate0 / (1 + decay_rate * epoch_num)":
-                    lr0 / np.maximum(decay_rate * np.floor(epochs / interval), 1e-300),
-            })
+            diagnose(
+                label,
+                value,
+                {
+                    "the decay is not stepped: use np.floor(epoch_num / time_interval), so it changes every time_interval "
+                    "epochs": lr0 / (1 + decay_rate * epochs / interval),
+                    "learning_rate0 / (1 + decay_rate) * epoch_num: the epoch belongs inside the denominator, "
+                    "learning_rate0 / (1 + decay_rate * epoch_num)": lr0
+                    / (1 + decay_rate)
+                    * np.floor(epochs / interval),
+                    "the 1 is missing: learning_rate0 / (1 + decay_rate * epoch_num)": lr0
+                    / np.maximum(decay_rate * np.floor(epochs / interval), 1e-300),
+                },
+            )
         expect_close(label, value, expected)
         schedule = keras.optimizers.schedules.InverseTimeDecay(lr0, interval, decay_rate, staircase=True)
-        expect_close(f"{label} vs keras InverseTimeDecay", value, [float(schedule(int(e))) for e in epochs], rtol=1e-5)
+        expect_close(
+            f"{label} vs keras InverseTimeDecay", value, [float(schedule(int(e))) for e in epochs], rtol=1e-5
+        )
 
     where = "exponential_decay"
     lr0, base = 0.1, 0.95
     label = f"{where}(learning_rate0={lr0}, decay_base={base})"
     value = exponential_decay(lr0, epochs, base)
-    expect_true(label, np.shape(value) == epochs.shape, f"must work on a NumPy array of epochs; got {np.shape(value)}")
+    expect_true(
+        label, np.shape(value) == epochs.shape, f"must work on a NumPy array of epochs; got {np.shape(value)}"
+    )
     expected = lr0 * base**epochs
     if not matches(value, expected):
-        diagnose(label, value, {
-            "the power is on the wrong number: learning_rate0 * decay_base**epoch_num": lr0**epochs * base,
-            "learning_rate0 * decay_base * epoch_num is linear, not exponential: use decay_base**epoch_num":
-                lr0 * base * epochs,
-            "off by one epoch: at epoch 0 the rate is learning_rate0 (decay_base**0 = 1)": lr0 * base ** (epochs + 1),
-        })
+        diagnose(
+            label,
+            value,
+            {
+                "the power is on the wrong number: learning_rate0 * decay_base**epoch_num": lr0**epochs
+                * base,
+                "learning_rate0 * decay_base * epoch_num is linear, not exponential: use decay_base**epoch_num": lr0
+                * base
+                * epochs,
+                "off by one epoch: at epoch 0 the rate is learning_rate0 (decay_base**0 = 1)": lr0
+                * base ** (epochs + 1),
+            },
+        )
     expect_close(label, value, expected)
     schedule = keras.optimizers.schedules.ExponentialDecay(lr0, 1, base)
-    expect_close(f"{label} vs keras ExponentialDecay", value, [float(schedule(int(e))) for e in epochs], rtol=1e-5)
+    expect_close(
+        f"{label} vs keras ExponentialDecay", value, [float(schedule(int(e))) for e in epochs], rtol=1e-5
+    )
     passed("learning_rate_decay and exponential_decay")

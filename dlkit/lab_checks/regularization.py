@@ -26,7 +26,11 @@ def _as_float(where, value):
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         fail(where, f"must return a number, got {type(value).__name__}")
-    expect_true(where, array.shape == (), f"must return a single number (a scalar), got an array of shape {array.shape}")
+    expect_true(
+        where,
+        array.shape == (),
+        f"must return a single number (a scalar), got an array of shape {array.shape}",
+    )
     return float(array)
 
 
@@ -46,17 +50,34 @@ def check_l2_cost(l2_regularization_cost):
         squares = [float(np.sum(np.square(w))) for w in weights]
         norms = [float(np.sqrt(s)) for s in squares]
         mistakes = [
-            (lambd / m * sum(squares), "you used lambd / m; the cost term is lambd / (2 m) times the sum of squares "
-             "(the 1/2 makes its gradient (lambd / m) W)"),
-            (lambd / 2 * sum(squares), "you did not divide by m: the term is lambd / (2 m) * sum ||W||^2, with m the "
-             "number of training examples"),
+            (
+                lambd / m * sum(squares),
+                "you used lambd / m; the cost term is lambd / (2 m) times the sum of squares "
+                "(the 1/2 makes its gradient (lambd / m) W)",
+            ),
+            (
+                lambd / 2 * sum(squares),
+                "you did not divide by m: the term is lambd / (2 m) * sum ||W||^2, with m the "
+                "number of training examples",
+            ),
             (lambd * sum(squares), "the factor lambd / (2 m) is missing"),
-            (lambd / (2 * m) * sum(norms), "you added the Frobenius norms ||W||_F; the cost uses their squares, "
-             "sum(W ** 2) over every entry"),
-            (lambd / (2 * m) * sum(float(np.mean(np.square(w))) for w in weights),
-             "you averaged the squares (np.mean); the Frobenius norm squared is their sum (np.sum)"),
-            (lambd / (2 * m) * squares[0], "only the first weight matrix is counted: add up every layer's ||W||_F^2"),
-            (lambd / (2 * m) * squares[-1], "only the last weight matrix is counted: add up every layer's ||W||_F^2"),
+            (
+                lambd / (2 * m) * sum(norms),
+                "you added the Frobenius norms ||W||_F; the cost uses their squares, "
+                "sum(W ** 2) over every entry",
+            ),
+            (
+                lambd / (2 * m) * sum(float(np.mean(np.square(w))) for w in weights),
+                "you averaged the squares (np.mean); the Frobenius norm squared is their sum (np.sum)",
+            ),
+            (
+                lambd / (2 * m) * squares[0],
+                "only the first weight matrix is counted: add up every layer's ||W||_F^2",
+            ),
+            (
+                lambd / (2 * m) * squares[-1],
+                "only the last weight matrix is counted: add up every layer's ||W||_F^2",
+            ),
             (lambd / (2 * m) * sum(norms) ** 2, "you squared the sum of the norms; add up the squared norms"),
         ]
         for wrong, message in mistakes:
@@ -88,10 +109,19 @@ def check_keras_l2(keras_l2_regularizer):
         factor = float(regularizer.l2)
         expected = lambd / (2 * m)
         for wrong, message in (
-            (lambd / m, "l2 = lambd / m is twice too large: Keras adds l2 * sum(W ** 2) with no 1/2, so the course's "
-             "lambd / (2 m) * ||W||^2 needs l2 = lambd / (2 m)"),
-            (lambd, "l2 = lambd ignores m: Keras adds l2 * sum(W ** 2) to the mean loss, so l2 = lambd / (2 m)"),
-            (lambd / 2, "l2 = lambd / 2 ignores m: Keras adds l2 * sum(W ** 2) to the mean loss, so l2 = lambd / (2 m)"),
+            (
+                lambd / m,
+                "l2 = lambd / m is twice too large: Keras adds l2 * sum(W ** 2) with no 1/2, so the course's "
+                "lambd / (2 m) * ||W||^2 needs l2 = lambd / (2 m)",
+            ),
+            (
+                lambd,
+                "l2 = lambd ignores m: Keras adds l2 * sum(W ** 2) to the mean loss, so l2 = lambd / (2 m)",
+            ),
+            (
+                lambd / 2,
+                "l2 = lambd / 2 ignores m: Keras adds l2 * sum(W ** 2) to the mean loss, so l2 = lambd / (2 m)",
+            ),
             (lambd / (2 * 32), "l2 uses a batch size of 32 instead of m, the number of training examples"),
         ):
             if np.isclose(factor, wrong, rtol=1e-6) and not np.isclose(wrong, expected, rtol=1e-6):
@@ -145,9 +175,16 @@ def check_inverted_dropout(layer_class):
         )
 
     out = np.asarray(layer(ones, training=True))
-    expect_true(where, out.shape == ones.shape, f"layer(x, training=True) has shape {out.shape}, expected {ones.shape}")
-    expect_true(where, out.dtype == np.float32, f"layer(x, training=True) has dtype {out.dtype}, expected float32 "
-                "(the input's dtype)")
+    expect_true(
+        where,
+        out.shape == ones.shape,
+        f"layer(x, training=True) has shape {out.shape}, expected {ones.shape}",
+    )
+    expect_true(
+        where,
+        out.dtype == np.float32,
+        f"layer(x, training=True) has dtype {out.dtype}, expected float32 (the input's dtype)",
+    )
     expect_true(where, np.all(np.isfinite(out)), "layer(x, training=True) holds NaN or infinite values")
     values = np.unique(np.round(out, 5))
     expect_true(
@@ -158,11 +195,17 @@ def check_inverted_dropout(layer_class):
     kept, fraction = _mask_fraction(out)
     nonzero = np.unique(np.round(out[kept], 4))
     if np.allclose(nonzero, 1.0):
-        fail(where, "the kept units are not scaled: divide them by keep_prob (inverted dropout), so that "
-              f"E[output] = input. Expected kept entries of 1 / {keep_prob} = {1 / keep_prob:.4g}, got 1")
+        fail(
+            where,
+            "the kept units are not scaled: divide them by keep_prob (inverted dropout), so that "
+            f"E[output] = input. Expected kept entries of 1 / {keep_prob} = {1 / keep_prob:.4g}, got 1",
+        )
     if np.allclose(nonzero, keep_prob):
-        fail(where, f"the kept units were multiplied by keep_prob ({keep_prob}); divide them by it "
-              f"(1 / {keep_prob} = {1 / keep_prob:.4g})")
+        fail(
+            where,
+            f"the kept units were multiplied by keep_prob ({keep_prob}); divide them by it "
+            f"(1 / {keep_prob} = {1 / keep_prob:.4g})",
+        )
     expect_true(
         where,
         np.allclose(nonzero, 1 / keep_prob, rtol=1e-4),
@@ -183,8 +226,11 @@ def check_inverted_dropout(layer_class):
     )
 
     if abs(fraction - (1 - keep_prob)) < 0.02:
-        fail(where, f"{fraction:.1%} of the units were kept, about 1 - keep_prob: keep a unit where "
-              "uniform < keep_prob (keep_prob is the probability of KEEPING a unit)")
+        fail(
+            where,
+            f"{fraction:.1%} of the units were kept, about 1 - keep_prob: keep a unit where "
+            "uniform < keep_prob (keep_prob is the probability of KEEPING a unit)",
+        )
     expect_true(
         where,
         abs(fraction - keep_prob) < 0.02,
@@ -233,8 +279,11 @@ def check_inverted_dropout(layer_class):
     try:
         a, b = np.asarray(step(tf.constant(ones))), np.asarray(step(tf.constant(ones)))
     except Exception as error:  # noqa: BLE001 - report any failure inside a traced graph the same way
-        fail(f"{name} inside tf.function", f"the layer fails in a compiled graph (as in model.fit): "
-              f"{type(error).__name__}: {str(error)[:200]}. Use keras.ops / keras.random, not NumPy")
+        fail(
+            f"{name} inside tf.function",
+            f"the layer fails in a compiled graph (as in model.fit): "
+            f"{type(error).__name__}: {str(error)[:200]}. Use keras.ops / keras.random, not NumPy",
+        )
     expect_true(
         f"{name} inside tf.function",
         not np.array_equal(a, b),
@@ -302,14 +351,26 @@ def _es_mistakes(dev_losses, patience):
         return len(losses) - 1, best_epoch
 
     return [
-        (rule(extra=1), "you stopped one epoch late: stop as soon as `patience` epochs in a row brought no new best "
-         "(wait >= patience, not wait > patience)"),
-        (rule(extra=-1), "you stopped one epoch early: stop when `patience` epochs in a row brought no new best "
-         "(wait >= patience), counting from 0 after each new best"),
-        (rule(compare_previous=True), "you compared each loss with the previous epoch's; compare it with the best "
-         "loss so far (a small dip that does not beat the best is no improvement)"),
-        (rule(ties=True), "you counted a loss equal to the best as an improvement; only a strictly lower loss is a "
-         "new best (as in Keras)"),
+        (
+            rule(extra=1),
+            "you stopped one epoch late: stop as soon as `patience` epochs in a row brought no new best "
+            "(wait >= patience, not wait > patience)",
+        ),
+        (
+            rule(extra=-1),
+            "you stopped one epoch early: stop when `patience` epochs in a row brought no new best "
+            "(wait >= patience), counting from 0 after each new best",
+        ),
+        (
+            rule(compare_previous=True),
+            "you compared each loss with the previous epoch's; compare it with the best "
+            "loss so far (a small dip that does not beat the best is no improvement)",
+        ),
+        (
+            rule(ties=True),
+            "you counted a loss equal to the best as an improvement; only a strictly lower loss is a "
+            "new best (as in Keras)",
+        ),
     ]
 
 
@@ -330,15 +391,24 @@ def check_early_stopping_epoch(early_stopping_epoch):
         if got == (expected[1], expected[0]):
             fail(where, f"the pair is the wrong way round: return (stop_epoch, best_epoch) = {expected}")
         if got == (expected[0] + 1, expected[1] + 1):
-            fail(where, f"epochs are counted from 0 (like Keras's `epoch` argument): expected {expected}, got {got}")
+            fail(
+                where,
+                f"epochs are counted from 0 (like Keras's `epoch` argument): expected {expected}, got {got}",
+            )
         for wrong, message in _es_mistakes(dev_losses, patience):
             if got == wrong != expected:
                 fail(where, f"{message}. Expected (stop_epoch, best_epoch) = {expected}, got {got}")
         if got[1] != expected[1]:
-            fail(where, f"best_epoch must be the epoch of the lowest dev loss seen up to the stop (the first one on "
-                  f"a tie): expected {expected[1]}, got {got[1]}")
-        fail(where, f"expected (stop_epoch, best_epoch) = {expected} (what keras.callbacks.EarlyStopping does), "
-              f"got {got}")
+            fail(
+                where,
+                f"best_epoch must be the epoch of the lowest dev loss seen up to the stop (the first one on "
+                f"a tie): expected {expected[1]}, got {got[1]}",
+            )
+        fail(
+            where,
+            f"expected (stop_epoch, best_epoch) = {expected} (what keras.callbacks.EarlyStopping does), "
+            f"got {got}",
+        )
     passed("early_stopping_epoch")
 
 
@@ -355,24 +425,42 @@ def check_early_stopping_callback(make_early_stopping):
             f"must return a keras.callbacks.EarlyStopping, got {type(callback).__name__}",
         )
         if callback.monitor == "loss":
-            fail(where, "monitor='loss' watches the TRAINING loss, which keeps falling while the network overfits; "
-                  "monitor the dev loss, 'val_loss'")
-        expect_true(where, callback.monitor == "val_loss",
-                    f"monitor must be 'val_loss' (the dev loss), got {callback.monitor!r}")
-        expect_true(where, callback.mode in ("min", "auto"),
-                    f"a loss is minimized: mode must be 'min' (or 'auto'), got {callback.mode!r}")
-        expect_true(where, callback.patience == patience,
-                    f"patience must be the argument ({patience}), got {callback.patience}")
+            fail(
+                where,
+                "monitor='loss' watches the TRAINING loss, which keeps falling while the network overfits; "
+                "monitor the dev loss, 'val_loss'",
+            )
+        expect_true(
+            where,
+            callback.monitor == "val_loss",
+            f"monitor must be 'val_loss' (the dev loss), got {callback.monitor!r}",
+        )
+        expect_true(
+            where,
+            callback.mode in ("min", "auto"),
+            f"a loss is minimized: mode must be 'min' (or 'auto'), got {callback.mode!r}",
+        )
+        expect_true(
+            where,
+            callback.patience == patience,
+            f"patience must be the argument ({patience}), got {callback.patience}",
+        )
         expect_true(
             where,
             callback.restore_best_weights is True,
             "restore_best_weights must be True: otherwise the model keeps the weights of the last epoch, `patience` "
             "epochs past the best one",
         )
-        expect_true(where, float(callback.min_delta) == 0.0,
-                    f"keep the default min_delta=0 (any lower dev loss is an improvement), got {callback.min_delta}")
-        expect_true(where, callback.start_from_epoch == 0 and callback.baseline is None,
-                    "keep the defaults start_from_epoch=0 and baseline=None")
+        expect_true(
+            where,
+            float(callback.min_delta) == 0.0,
+            f"keep the default min_delta=0 (any lower dev loss is an improvement), got {callback.min_delta}",
+        )
+        expect_true(
+            where,
+            callback.start_from_epoch == 0 and callback.baseline is None,
+            "keep the defaults start_from_epoch=0 and baseline=None",
+        )
     passed("make_early_stopping")
 
 
@@ -398,11 +486,17 @@ def check_augmentation(build_augmentation, images):
     kinds = {type(layer).__name__ for layer in layers}
     for layer in layers:
         if isinstance(layer, keras.layers.RandomFlip) and "horizontal" in layer.mode:
-            fail(where, f"{layer.name} flips horizontally (mode={layer.mode!r}): a mirrored digit is not the same "
-                  "digit (a mirrored 3 is no digit at all, a 2 looks like an S). Shift, rotate and zoom instead")
+            fail(
+                where,
+                f"{layer.name} flips horizontally (mode={layer.mode!r}): a mirrored digit is not the same "
+                "digit (a mirrored 3 is no digit at all, a 2 looks like an S). Shift, rotate and zoom instead",
+            )
         if isinstance(layer, keras.layers.RandomFlip):
-            fail(where, f"{layer.name} flips digits (mode={layer.mode!r}): an upside-down 6 is a 9. Shift, rotate "
-                  "and zoom instead")
+            fail(
+                where,
+                f"{layer.name} flips digits (mode={layer.mode!r}): an upside-down 6 is a 9. Shift, rotate "
+                "and zoom instead",
+            )
     wanted = {"RandomTranslation", "RandomRotation", "RandomZoom"}
     expect_true(
         where,
@@ -411,8 +505,11 @@ def check_augmentation(build_augmentation, images):
     )
 
     inference = pipeline(images, training=False)
-    expect_true(where, tuple(inference.shape) == images.shape,
-                f"pipeline(x, training=False) has shape {tuple(inference.shape)}, expected {images.shape}")
+    expect_true(
+        where,
+        tuple(inference.shape) == images.shape,
+        f"pipeline(x, training=False) has shape {tuple(inference.shape)}, expected {images.shape}",
+    )
     expect_true(
         where,
         np.allclose(np.asarray(inference), images, atol=1e-6),
@@ -420,14 +517,24 @@ def check_augmentation(build_augmentation, images):
     )
     augmented = pipeline(images, training=True)
     array = np.asarray(augmented)
-    expect_true(where, array.shape == images.shape,
-                f"pipeline(x, training=True) has shape {array.shape}, expected {images.shape} (no cropping/resizing)")
-    expect_true(where, array.dtype == np.float32, f"pipeline(x, training=True) has dtype {array.dtype}, expected float32")
+    expect_true(
+        where,
+        array.shape == images.shape,
+        f"pipeline(x, training=True) has shape {array.shape}, expected {images.shape} (no cropping/resizing)",
+    )
+    expect_true(
+        where,
+        array.dtype == np.float32,
+        f"pipeline(x, training=True) has dtype {array.dtype}, expected float32",
+    )
     expect_true(where, np.all(np.isfinite(array)), "the augmented images hold NaN or infinite values")
     changed = np.mean([not np.allclose(a, b, atol=1e-3) for a, b in zip(array, images)])
-    expect_true(where, changed >= 0.8,
-                f"only {changed:.0%} of the images changed in training (training=True); augmentation should change "
-                "nearly every image")
+    expect_true(
+        where,
+        changed >= 0.8,
+        f"only {changed:.0%} of the images changed in training (training=True); augmentation should change "
+        "nearly every image",
+    )
     expect_true(
         where,
         array.min() >= -0.05 and array.max() <= 1.05,

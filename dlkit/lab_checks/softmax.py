@@ -52,40 +52,65 @@ def check_softmax(softmax):
     where = "softmax(z) on z of shape (4, 3)"
     original = z.copy()
     out = as_float_array(where, _call(softmax, z))
-    expect_true(where, np.array_equal(z, original),
-                "your softmax changed its argument in place (e.g. `z -= z.max(...)`): compute `z - max` into a new "
-                "array so the caller's logits stay as they were")
+    expect_true(
+        where,
+        np.array_equal(z, original),
+        "your softmax changed its argument in place (e.g. `z -= z.max(...)`): compute `z - max` into a new "
+        "array so the caller's logits stay as they were",
+    )
     expect_shape(where, out, z.shape)
     expect_true(where, np.all(np.isfinite(out)), "returned NaN or infinite values on small logits")
     row_sums, column_sums = out.sum(axis=1), out.sum(axis=0)
     if not np.allclose(row_sums, 1.0) and np.allclose(column_sums, 1.0):
-        fail(where, "each column sums to 1 instead of each row: one example per row, so normalize over the "
-                     "classes, the last axis (axis=-1, keepdims=True)")
+        fail(
+            where,
+            "each column sums to 1 instead of each row: one example per row, so normalize over the "
+            "classes, the last axis (axis=-1, keepdims=True)",
+        )
     reference = _softmax(z)
-    diagnose(where, out, [
-        ("you normalized the logits themselves (z / sum(z)); softmax normalizes exp(z): exp(z) / sum(exp(z))",
-         lambda: z / z.sum(axis=-1, keepdims=True)),
-        ("you returned exp(z - max) without dividing by the row's sum of exp", np.exp(z - z.max(-1, keepdims=True))),
-    ])
-    expect_true(where, np.allclose(row_sums, 1.0), f"each row must sum to 1; your row sums are {np.round(row_sums, 4)}")
+    diagnose(
+        where,
+        out,
+        [
+            (
+                "you normalized the logits themselves (z / sum(z)); softmax normalizes exp(z): exp(z) / sum(exp(z))",
+                lambda: z / z.sum(axis=-1, keepdims=True),
+            ),
+            (
+                "you returned exp(z - max) without dividing by the row's sum of exp",
+                np.exp(z - z.max(-1, keepdims=True)),
+            ),
+        ],
+    )
+    expect_true(
+        where,
+        np.allclose(row_sums, 1.0),
+        f"each row must sum to 1; your row sums are {np.round(row_sums, 4)}",
+    )
     expect_close(where, out, reference, rtol=1e-6, atol=1e-9)
 
     where = "softmax(z) on z = [[1000, 1001, 1002]]"
     big = np.array([[1000.0, 1001.0, 1002.0]])
     out = as_float_array(where, _call(softmax, big))
     expect_shape(where, out, big.shape)
-    expect_true(where, np.all(np.isfinite(out)),
-                "got NaN: exp(1000) overflows to inf and inf / inf is nan. Subtract each row's max before exp "
-                "(softmax(z) == softmax(z - c) for any constant c); then every exp is <= 1")
+    expect_true(
+        where,
+        np.all(np.isfinite(out)),
+        "got NaN: exp(1000) overflows to inf and inf / inf is nan. Subtract each row's max before exp "
+        "(softmax(z) == softmax(z - c) for any constant c); then every exp is <= 1",
+    )
     expect_close(where, out, _softmax(big), rtol=1e-6, atol=1e-9)
 
     where = "softmax(z) on z = [[1000, 999, 998], [-1000, -1001, -1002]]"
     mixed = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]])
     out = as_float_array(where, _call(softmax, mixed))
     expect_shape(where, out, mixed.shape)
-    expect_true(where, np.all(np.isfinite(out)),
-                "got NaN in the second row: you subtracted one max for the whole batch (1000), so exp(-2000) "
-                "underflows to 0 and 0 / 0 is nan. Subtract each row's own max: z.max(axis=-1, keepdims=True)")
+    expect_true(
+        where,
+        np.all(np.isfinite(out)),
+        "got NaN in the second row: you subtracted one max for the whole batch (1000), so exp(-2000) "
+        "underflows to 0 and 0 / 0 is nan. Subtract each row's own max: z.max(axis=-1, keepdims=True)",
+    )
     expect_close(where, out, _softmax(mixed), rtol=1e-6, atol=1e-9)
     passed("softmax")
 
@@ -105,36 +130,60 @@ def check_cross_entropy(cross_entropy):
     expected = per_example.mean()
     if value.shape == per_example.shape and matches(value, per_example):
         fail(where, "returned one loss per example: average them into one number (np.mean over the batch)")
-    expect_true(where, value.size == 1,
-                f"must return one number (the mean over the batch), got an array of shape {value.shape}")
+    expect_true(
+        where,
+        value.size == 1,
+        f"must return one number (the mean over the batch), got an array of shape {value.shape}",
+    )
     value = value.reshape(())
     binary = -np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat), axis=-1)
-    diagnose(where, value, [
-        ("you summed over the batch: the cost is the mean, (1/m) * sum over the m examples", per_example.sum()),
-        ("the sign is flipped: log(y_hat) <= 0, so the cost is -mean(sum(y * log(y_hat)))", -expected),
-        ("that is the binary cross-entropy summed over classes (it adds (1 - y) log(1 - y_hat)); with softmax "
-         "outputs the cost is only -sum_k y_k log(y_hat_k)", binary.mean()),
-        ("you took the mean over all m * K entries of y * log(y_hat): sum over the classes first, then average "
-         "over the examples", expected / y.shape[1]),
-        ("you used log10 or log2: use the natural log (np.log)", expected / np.log(10)),
-        ("you used log10 or log2: use the natural log (np.log)", expected / np.log(2)),
-        ("the arguments are swapped in your formula: it is -y * log(y_hat), with y the labels",
-         lambda: -np.mean(np.sum(y_hat * np.log(np.clip(y, 1e-12, 1.0)), axis=-1))),
-    ])
+    diagnose(
+        where,
+        value,
+        [
+            (
+                "you summed over the batch: the cost is the mean, (1/m) * sum over the m examples",
+                per_example.sum(),
+            ),
+            ("the sign is flipped: log(y_hat) <= 0, so the cost is -mean(sum(y * log(y_hat)))", -expected),
+            (
+                "that is the binary cross-entropy summed over classes (it adds (1 - y) log(1 - y_hat)); with softmax "
+                "outputs the cost is only -sum_k y_k log(y_hat_k)",
+                binary.mean(),
+            ),
+            (
+                "you took the mean over all m * K entries of y * log(y_hat): sum over the classes first, then average "
+                "over the examples",
+                expected / y.shape[1],
+            ),
+            ("you used log10 or log2: use the natural log (np.log)", expected / np.log(10)),
+            ("you used log10 or log2: use the natural log (np.log)", expected / np.log(2)),
+            (
+                "the arguments are swapped in your formula: it is -y * log(y_hat), with y the labels",
+                lambda: -np.mean(np.sum(y_hat * np.log(np.clip(y, 1e-12, 1.0)), axis=-1)),
+            ),
+        ],
+    )
     expect_close(where, value, expected, rtol=1e-6, atol=1e-9)
 
     where = "cross_entropy(y_hat, y) with y_hat = [[0.5, 0.5, 0.0]], y = [[1, 0, 0]]"
     value = as_float_array(where, _call(cross_entropy, np.array([[0.5, 0.5, 0.0]]), _one_hot([0], 3)))
-    expect_true(where, value.size == 1 and np.all(np.isfinite(value)),
-                "got NaN: y_hat has an exact 0 (softmax outputs can underflow to 0) and 0 * log(0) = 0 * -inf "
-                "is nan. Clip y_hat before the log, e.g. np.log(np.clip(y_hat, 1e-12, 1.0))")
+    expect_true(
+        where,
+        value.size == 1 and np.all(np.isfinite(value)),
+        "got NaN: y_hat has an exact 0 (softmax outputs can underflow to 0) and 0 * log(0) = 0 * -inf "
+        "is nan. Clip y_hat before the log, e.g. np.log(np.clip(y_hat, 1e-12, 1.0))",
+    )
     expect_close(where, value.reshape(()), np.log(2.0), rtol=1e-6, atol=1e-9)
 
     where = "cross_entropy(y, y) (perfect predictions)"
     perfect = _one_hot([2, 0, 1], 3)
     value = as_float_array(where, _call(cross_entropy, perfect.copy(), perfect.copy()))
-    expect_true(where, value.size == 1 and np.all(np.isfinite(value)),
-                "got NaN for perfect predictions: 0 * log(0) is nan. Clip y_hat before the log")
+    expect_true(
+        where,
+        value.size == 1 and np.all(np.isfinite(value)),
+        "got NaN for perfect predictions: 0 * log(0) is nan. Clip y_hat before the log",
+    )
     expect_close(where, value.reshape(()), 0.0, atol=1e-6)
     passed("cross_entropy")
 
@@ -152,33 +201,52 @@ def check_cross_entropy_gradient(cross_entropy_gradient):
     where = "cross_entropy_gradient(z, y) on z of shape (5, 4)"
     original = z.copy()
     out = as_float_array(where, _call(cross_entropy_gradient, z, y.copy()))
-    expect_true(where, np.array_equal(z, original), "your function changed `z` in place: leave the caller's logits alone")
+    expect_true(
+        where,
+        np.array_equal(z, original),
+        "your function changed `z` in place: leave the caller's logits alone",
+    )
     expect_shape(where, out, z.shape)
     y_hat = _softmax(z)
     expected = (y_hat - y) / m
-    diagnose(where, out, [
-        (f"your gradient is m = {m} times too large: J averages over the m examples, so dJ/dz = (y_hat - y) / m",
-         y_hat - y),
-        ("the sign is flipped: dJ/dz = (y_hat - y) / m, not (y - y_hat) / m (it must point uphill; gradient "
-         "descent then subtracts it)", -expected),
-        (f"the sign is flipped and the 1/m is missing: dJ/dz = (y_hat - y) / m with m = {m}", y - y_hat),
-        ("you forgot to subtract the labels: dJ/dz = (softmax(z) - y) / m", y_hat / m),
-        ("you divided by m twice", expected / m),
-        ("you used z instead of softmax(z): dJ/dz = (softmax(z) - y) / m", (z - y) / m),
-    ])
+    diagnose(
+        where,
+        out,
+        [
+            (
+                f"your gradient is m = {m} times too large: J averages over the m examples, so dJ/dz = (y_hat - y) / m",
+                y_hat - y,
+            ),
+            (
+                "the sign is flipped: dJ/dz = (y_hat - y) / m, not (y - y_hat) / m (it must point uphill; gradient "
+                "descent then subtracts it)",
+                -expected,
+            ),
+            (f"the sign is flipped and the 1/m is missing: dJ/dz = (y_hat - y) / m with m = {m}", y - y_hat),
+            ("you forgot to subtract the labels: dJ/dz = (softmax(z) - y) / m", y_hat / m),
+            ("you divided by m twice", expected / m),
+            ("you used z instead of softmax(z): dJ/dz = (softmax(z) - y) / m", (z - y) / m),
+        ],
+    )
     expect_close(where, out, expected, rtol=1e-6, atol=1e-9)
 
     where = "cross_entropy_gradient(z, y) on z = [[1000, 0, -1000]], y = [[0, 1, 0]]"
     big = np.array([[1000.0, 0.0, -1000.0]])
     out = as_float_array(where, _call(cross_entropy_gradient, big, _one_hot([1], 3)))
-    expect_true(where, out.shape == big.shape and np.all(np.isfinite(out)),
-                "got NaN or the wrong shape on large logits: compute softmax(z) with your stable softmax")
+    expect_true(
+        where,
+        out.shape == big.shape and np.all(np.isfinite(out)),
+        "got NaN or the wrong shape on large logits: compute softmax(z) with your stable softmax",
+    )
     expect_close(where, out, _softmax(big) - _one_hot([1], 3), rtol=1e-6, atol=1e-9)
 
     report = gradcheck_your_gradient(cross_entropy_gradient, z, y)
-    expect_true("gradcheck of your cross_entropy_gradient", report.passed,
-                f"the gradient check failed (difference {report.difference:.2e} >= {report.threshold:g}): your "
-                "gradient is not the derivative of J(z) = cross_entropy(softmax(z), y)")
+    expect_true(
+        "gradcheck of your cross_entropy_gradient",
+        report.passed,
+        f"the gradient check failed (difference {report.difference:.2e} >= {report.threshold:g}): your "
+        "gradient is not the derivative of J(z) = cross_entropy(softmax(z), y)",
+    )
     passed("cross_entropy_gradient")
 
 
@@ -245,44 +313,75 @@ def check_gradient_descent_step(gradient_descent_step):
     for learning_rate in (0.5, 0.1):
         where = f"gradient_descent_step(W, b, x, y, learning_rate={learning_rate}) with x (6, 3), W (3, 4), b (4,)"
         out = _call(gradient_descent_step, W.copy(), b.copy(), x.copy(), y.copy(), learning_rate)
-        expect_true(where, isinstance(out, (tuple, list)) and len(out) == 3,
-                    "must return a tuple (W, b, cost): the updated parameters and the cost before the update")
+        expect_true(
+            where,
+            isinstance(out, (tuple, list)) and len(out) == 3,
+            "must return a tuple (W, b, cost): the updated parameters and the cost before the update",
+        )
         new_W, new_b = as_float_array(where, out[0]), as_float_array(where, out[1])
         cost = as_float_array(where, out[2])
         if new_W.shape == (4, 3):
             fail(where, "the new W has shape (4, 3), the transpose: dW = x.T @ dZ has the shape of W, (n, K)")
         expect_shape(f"{where}: W", new_W, W.shape)
         if new_b.shape in ((1, 4), (4, 1)):
-            fail(where, f"the new b has shape {new_b.shape}: sum dZ over the batch axis only, "
-                         "dZ.sum(axis=0), to keep b 1-D with shape (K,)")
+            fail(
+                where,
+                f"the new b has shape {new_b.shape}: sum dZ over the batch axis only, "
+                "dZ.sum(axis=0), to keep b 1-D with shape (K,)",
+            )
         expect_shape(f"{where}: b", new_b, b.shape)
         expect_true(where, cost.size == 1, f"the cost must be one number, got shape {cost.shape}")
         expected_W, expected_b, expected_cost = _step(W, b, x, y, learning_rate)
         after = _cross_entropy(_softmax(x @ expected_W + expected_b), y)
-        diagnose(f"{where}: cost", cost.reshape(()), [
-            ("you returned the cost after the update: return J(W, b) of the parameters you were given", after),
-        ])
+        diagnose(
+            f"{where}: cost",
+            cost.reshape(()),
+            [
+                (
+                    "you returned the cost after the update: return J(W, b) of the parameters you were given",
+                    after,
+                ),
+            ],
+        )
         expect_close(f"{where}: cost", cost.reshape(()), expected_cost, rtol=1e-6, atol=1e-9)
         wrong_sign = _step(W, b, x, y, learning_rate, sign=-1.0)
-        diagnose(where, new_W, [
-            ("W moved uphill: gradient descent subtracts, W = W - learning_rate * dW", wrong_sign[0]),
-            ("W did not change: update it, W = W - learning_rate * dW", W),
-            ("dW is m times too large: dZ = cross_entropy_gradient(Z, y) already holds the 1/m, so dW = x.T @ dZ",
-             _step(W, b, x, y, learning_rate, dw_scale=len(x))[0]),
-            ("dW is m times too small: dZ already holds the 1/m, so do not divide again (dW = x.T @ dZ)",
-             _step(W, b, x, y, learning_rate, dw_scale=1 / len(x))[0]),
-            ("the learning rate is not applied to dW: W = W - learning_rate * dW",
-             _step(W, b, x, y, 1.0)[0]),
-        ])
+        diagnose(
+            where,
+            new_W,
+            [
+                ("W moved uphill: gradient descent subtracts, W = W - learning_rate * dW", wrong_sign[0]),
+                ("W did not change: update it, W = W - learning_rate * dW", W),
+                (
+                    "dW is m times too large: dZ = cross_entropy_gradient(Z, y) already holds the 1/m, so dW = x.T @ dZ",
+                    _step(W, b, x, y, learning_rate, dw_scale=len(x))[0],
+                ),
+                (
+                    "dW is m times too small: dZ already holds the 1/m, so do not divide again (dW = x.T @ dZ)",
+                    _step(W, b, x, y, learning_rate, dw_scale=1 / len(x))[0],
+                ),
+                (
+                    "the learning rate is not applied to dW: W = W - learning_rate * dW",
+                    _step(W, b, x, y, 1.0)[0],
+                ),
+            ],
+        )
         expect_close(f"{where}: W", new_W, expected_W, rtol=1e-6, atol=1e-9)
-        diagnose(where, new_b, [
-            ("b moved uphill: b = b - learning_rate * db", wrong_sign[1]),
-            ("b did not change: update it too, b = b - learning_rate * db", b),
-            ("db is m times too small: dZ already holds the 1/m, so db = dZ.sum(axis=0), not dZ.mean(axis=0)",
-             _step(W, b, x, y, learning_rate, db_scale=1 / len(x))[1]),
-            ("db is m times too large: dZ already holds the 1/m, so db = dZ.sum(axis=0)",
-             _step(W, b, x, y, learning_rate, db_scale=len(x))[1]),
-        ])
+        diagnose(
+            where,
+            new_b,
+            [
+                ("b moved uphill: b = b - learning_rate * db", wrong_sign[1]),
+                ("b did not change: update it too, b = b - learning_rate * db", b),
+                (
+                    "db is m times too small: dZ already holds the 1/m, so db = dZ.sum(axis=0), not dZ.mean(axis=0)",
+                    _step(W, b, x, y, learning_rate, db_scale=1 / len(x))[1],
+                ),
+                (
+                    "db is m times too large: dZ already holds the 1/m, so db = dZ.sum(axis=0)",
+                    _step(W, b, x, y, learning_rate, db_scale=len(x))[1],
+                ),
+            ],
+        )
         expect_close(f"{where}: b", new_b, expected_b, rtol=1e-6, atol=1e-9)
     passed("gradient_descent_step")
 
@@ -303,44 +402,72 @@ def check_softmax_regression(train_softmax_regression, predict):
     data = _blobs()
     x, labels = data.x_train.astype(np.float64), data.y_train
     settings = dict(num_classes=3, num_epochs=20, learning_rate=0.1, batch_size=32, seed=0)
-    where = "train_softmax_regression(x, labels, num_classes=3, num_epochs=20, learning_rate=0.1, batch_size=32, " \
-            "seed=0) on 3 blobs (240 points)"
+    where = (
+        "train_softmax_regression(x, labels, num_classes=3, num_epochs=20, learning_rate=0.1, batch_size=32, "
+        "seed=0) on 3 blobs (240 points)"
+    )
     out = _call(lambda: train_softmax_regression(x.copy(), labels.copy(), **settings))
-    expect_true(where, isinstance(out, (tuple, list)) and len(out) == 3,
-                "must return a tuple (W, b, costs): the trained parameters and the list of per-epoch costs")
+    expect_true(
+        where,
+        isinstance(out, (tuple, list)) and len(out) == 3,
+        "must return a tuple (W, b, costs): the trained parameters and the list of per-epoch costs",
+    )
     W, b, costs = (as_float_array(where, value) for value in out)
     expect_shape(f"{where}: W", W, (2, 3))
     expect_shape(f"{where}: b", b, (3,))
-    expect_true(where, costs.shape == (20,),
-                f"costs must hold one number per epoch (20), got shape {costs.shape}")
-    expect_true(where, np.all(np.isfinite(costs)) and np.all(np.isfinite(W)),
-                "the costs or W hold NaN or inf: check your softmax and cross-entropy")
-    expect_true(where, costs[-1] < 0.8 * costs[0],
-                f"the cost did not fall (epoch 1: {costs[0]:.4g}, epoch 20: {costs[-1]:.4g}): call "
-                "gradient_descent_step on every mini-batch and keep the W, b it returns")
-    expect_true(where, costs[0] <= np.log(3.0) + 1e-9,
-                f"the first epoch's cost {costs[0]:.4g} is above ln 3 = {np.log(3.0):.4g}, the cost of "
-                "W = 0, b = 0: start from zeros and record the mean cost of the epoch's mini-batches")
+    expect_true(
+        where, costs.shape == (20,), f"costs must hold one number per epoch (20), got shape {costs.shape}"
+    )
+    expect_true(
+        where,
+        np.all(np.isfinite(costs)) and np.all(np.isfinite(W)),
+        "the costs or W hold NaN or inf: check your softmax and cross-entropy",
+    )
+    expect_true(
+        where,
+        costs[-1] < 0.8 * costs[0],
+        f"the cost did not fall (epoch 1: {costs[0]:.4g}, epoch 20: {costs[-1]:.4g}): call "
+        "gradient_descent_step on every mini-batch and keep the W, b it returns",
+    )
+    expect_true(
+        where,
+        costs[0] <= np.log(3.0) + 1e-9,
+        f"the first epoch's cost {costs[0]:.4g} is above ln 3 = {np.log(3.0):.4g}, the cost of "
+        "W = 0, b = 0: start from zeros and record the mean cost of the epoch's mini-batches",
+    )
 
     where_predict = "predict(W, b, x) on the 240 training points"
     predictions = np.asarray(_call(predict, W, b, x))
     if predictions.shape == (len(x), 3):
         fail(where_predict, "returned probabilities (m, K): return the class ids, np.argmax(..., axis=1)")
     expect_shape(where_predict, predictions, (len(x),))
-    expect_true(where_predict, predictions.dtype.kind in "iu",
-                f"must return integer class ids, got dtype {predictions.dtype} (np.argmax returns integers)")
+    expect_true(
+        where_predict,
+        predictions.dtype.kind in "iu",
+        f"must return integer class ids, got dtype {predictions.dtype} (np.argmax returns integers)",
+    )
     logits = x @ W + b
-    expect_true(where_predict, np.array_equal(predictions, logits.argmax(axis=1)),
-                "the predictions are not the most probable classes, argmax over the classes of x @ W + b")
+    expect_true(
+        where_predict,
+        np.array_equal(predictions, logits.argmax(axis=1)),
+        "the predictions are not the most probable classes, argmax over the classes of x @ W + b",
+    )
     accuracy = float(np.mean(predictions == labels))
-    expect_true(where, accuracy >= 0.9,
-                f"training accuracy {accuracy:.1%} < 90% on three well separated blobs")
+    expect_true(
+        where, accuracy >= 0.9, f"training accuracy {accuracy:.1%} < 90% on three well separated blobs"
+    )
 
     again = _call(lambda: train_softmax_regression(x.copy(), labels.copy(), **settings))
-    expect_true(where, np.array_equal(np.asarray(again[0], dtype=float), W),
-                "two runs with seed=0 gave different W: shuffle with np.random.default_rng(seed), nothing else random")
+    expect_true(
+        where,
+        np.array_equal(np.asarray(again[0], dtype=float), W),
+        "two runs with seed=0 gave different W: shuffle with np.random.default_rng(seed), nothing else random",
+    )
     other = _call(lambda: train_softmax_regression(x.copy(), labels.copy(), **{**settings, "seed": 1}))
-    expect_true(where, not np.array_equal(np.asarray(other[0], dtype=float), W),
-                "seed=0 and seed=1 gave the same W: shuffle the training set at every epoch with "
-                "rng = np.random.default_rng(seed); rng.permutation(m)")
+    expect_true(
+        where,
+        not np.array_equal(np.asarray(other[0], dtype=float), W),
+        "seed=0 and seed=1 gave the same W: shuffle the training set at every epoch with "
+        "rng = np.random.default_rng(seed); rng.permutation(m)",
+    )
     passed("softmax_regression")

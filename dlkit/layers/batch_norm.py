@@ -175,7 +175,9 @@ class BatchNorm(keras.layers.Layer):
     def build(self, input_shape):
         rank = len(input_shape)
         if not -rank <= self.axis < rank:
-            raise ValueError(f"Argument `axis` is out of bounds for input shape {input_shape}. Received: axis={self.axis}")
+            raise ValueError(
+                f"Argument `axis` is out of bounds for input shape {input_shape}. Received: axis={self.axis}"
+            )
         self._axis = self.axis % rank
         self._reduction_axes = tuple(i for i in range(rank) if i != self._axis)
         self._broadcast_shape = [1] * rank
@@ -183,7 +185,9 @@ class BatchNorm(keras.layers.Layer):
         shape = (input_shape[self._axis],)
         self.gamma = self.add_weight(shape=shape, name="gamma", initializer="ones") if self.scale else None
         self.beta = self.add_weight(shape=shape, name="beta", initializer="zeros") if self.center else None
-        self.moving_mean = self.add_weight(shape=shape, name="moving_mean", initializer="zeros", trainable=False)
+        self.moving_mean = self.add_weight(
+            shape=shape, name="moving_mean", initializer="zeros", trainable=False
+        )
         self.moving_variance = self.add_weight(
             shape=shape, name="moving_variance", initializer="ones", trainable=False
         )
@@ -196,8 +200,16 @@ class BatchNorm(keras.layers.Layer):
     def call(self, inputs, training=None):
         dtype = inputs.dtype
         inputs = tf.cast(inputs, tf.float32) if dtype in (tf.float16, tf.bfloat16) else inputs
-        gamma = self._param(self.gamma, inputs.dtype) if self.scale else tf.ones(self._broadcast_shape, inputs.dtype)
-        beta = self._param(self.beta, inputs.dtype) if self.center else tf.zeros(self._broadcast_shape, inputs.dtype)
+        gamma = (
+            self._param(self.gamma, inputs.dtype)
+            if self.scale
+            else tf.ones(self._broadcast_shape, inputs.dtype)
+        )
+        beta = (
+            self._param(self.beta, inputs.dtype)
+            if self.center
+            else tf.zeros(self._broadcast_shape, inputs.dtype)
+        )
         if training and self.trainable:
             outputs, mean, variance = batch_norm(inputs, gamma, beta, self.epsilon, self._reduction_axes)
             mean = tf.cast(tf.reshape(mean, [-1]), self.moving_mean.dtype)

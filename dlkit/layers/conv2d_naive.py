@@ -10,7 +10,9 @@ def pair(name, value):
     """Returns `value` as a pair of ints >= 1 (an int is used for both dimensions)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
-            raise ValueError(f"Argument `{name}` must be an int or a pair of ints. Received: {name}={value!r}")
+            raise ValueError(
+                f"Argument `{name}` must be an int or a pair of ints. Received: {name}={value!r}"
+            )
         return tuple(check_int(name, v, minimum=1) for v in value)
     value = check_int(name, value, minimum=1)
     return (value, value)
@@ -59,7 +61,6 @@ def extract_patches(x, kernel_size, strides, padding, pad_value=0.0):
         for i in range(kh)
         for j in range(kw)
     ]
-
 
 
 @keras.saving.register_keras_serializable(package="dlkit")
@@ -130,10 +131,14 @@ class Conv2DNaive(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(f"Conv2DNaive expects a 4D input (N, H, W, C). Received input shape {input_shape}")
+            raise ValueError(
+                f"Conv2DNaive expects a 4D input (N, H, W, C). Received input shape {input_shape}"
+            )
         channels = input_shape[-1]
         self.kernel = self.add_weight(
-            shape=(*self.kernel_size, channels, self.filters), name="kernel", initializer=self.kernel_initializer
+            shape=(*self.kernel_size, channels, self.filters),
+            name="kernel",
+            initializer=self.kernel_initializer,
         )
         self.bias = (
             self.add_weight(shape=(self.filters,), name="bias", initializer=self.bias_initializer)

@@ -52,8 +52,12 @@ class GroupNorm(keras.layers.Layer):
                 f"Argument `groups` must divide the number of channels. Received: groups={self.groups}, "
                 f"input shape {input_shape}"
             )
-        self.gamma = self.add_weight(shape=(channels,), name="gamma", initializer="ones") if self.scale else None
-        self.beta = self.add_weight(shape=(channels,), name="beta", initializer="zeros") if self.center else None
+        self.gamma = (
+            self.add_weight(shape=(channels,), name="gamma", initializer="ones") if self.scale else None
+        )
+        self.beta = (
+            self.add_weight(shape=(channels,), name="beta", initializer="zeros") if self.center else None
+        )
         self.input_spec = keras.layers.InputSpec(ndim=len(input_shape), axes={-1: channels})
 
     def call(self, inputs):
@@ -76,5 +80,7 @@ class GroupNorm(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"groups": self.groups, "epsilon": self.epsilon, "center": self.center, "scale": self.scale})
+        config.update(
+            {"groups": self.groups, "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+        )
         return config

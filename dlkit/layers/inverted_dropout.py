@@ -61,7 +61,9 @@ class InvertedDropout(keras.layers.Layer):
         # P(uniform >= rate) = keep_prob. `where` rather than multiplying by a 0/1 mask: one op fewer each way
         # (and the same draw and comparison as keras.layers.Dropout, so equal seeds give equal masks).
         keep = uniform >= self.rate
-        return tf.where(keep, inputs * tf.constant(1.0 / keep_prob, inputs.dtype), tf.constant(0.0, inputs.dtype))
+        return tf.where(
+            keep, inputs * tf.constant(1.0 / keep_prob, inputs.dtype), tf.constant(0.0, inputs.dtype)
+        )
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -71,5 +71,7 @@ class LayerNorm(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale})
+        config.update(
+            {"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+        )
         return config

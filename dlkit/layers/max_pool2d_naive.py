@@ -43,7 +43,9 @@ class MaxPool2DNaive(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(f"MaxPool2DNaive expects a 4D input (N, H, W, C). Received input shape {input_shape}")
+            raise ValueError(
+                f"MaxPool2DNaive expects a 4D input (N, H, W, C). Received input shape {input_shape}"
+            )
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def call(self, inputs):

@@ -37,7 +37,9 @@ class Maxout(keras.layers.Layer):
         ValueError: on `units` < 1 or `num_pieces` < 1.
     """
 
-    def __init__(self, units, num_pieces=2, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+    def __init__(
+        self, units, num_pieces=2, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs
+    ):
         super().__init__(**kwargs)
         self.units = check_int("units", units, minimum=1)
         self.num_pieces = check_int("num_pieces", num_pieces, minimum=1)
@@ -48,9 +50,13 @@ class Maxout(keras.layers.Layer):
         input_dim = input_shape[-1]
         # Column u * num_pieces + k is piece k of unit u.
         self.kernel = self.add_weight(
-            shape=(input_dim, self.units * self.num_pieces), name="kernel", initializer=self.kernel_initializer
+            shape=(input_dim, self.units * self.num_pieces),
+            name="kernel",
+            initializer=self.kernel_initializer,
         )
-        self.bias = self.add_weight(shape=(self.units * self.num_pieces,), name="bias", initializer=self.bias_initializer)
+        self.bias = self.add_weight(
+            shape=(self.units * self.num_pieces,), name="bias", initializer=self.bias_initializer
+        )
         self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs):

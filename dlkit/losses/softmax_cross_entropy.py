@@ -89,7 +89,9 @@ class SoftmaxCrossEntropy(keras.losses.Loss):
         ValueError: if `sparse` is not a boolean.
     """
 
-    def __init__(self, sparse=False, name="softmax_cross_entropy", reduction="sum_over_batch_size", dtype=None):
+    def __init__(
+        self, sparse=False, name="softmax_cross_entropy", reduction="sum_over_batch_size", dtype=None
+    ):
         if not isinstance(sparse, bool):
             raise ValueError(f"Argument `sparse` must be a boolean. Received: sparse={sparse!r}")
         super().__init__(name=name, reduction=reduction, dtype=dtype)

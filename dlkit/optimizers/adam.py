@@ -60,7 +60,9 @@ class Adam(keras.optimizers.Optimizer):
         index = self._get_variable_index(variable)
         v, s = self._momentums[index], self._velocities[index]
         self.assign(v, ops.add(ops.multiply(v, self.beta_1), ops.multiply(gradient, 1.0 - self.beta_1)))
-        self.assign(s, ops.add(ops.multiply(s, self.beta_2), ops.multiply(ops.square(gradient), 1.0 - self.beta_2)))
+        self.assign(
+            s, ops.add(ops.multiply(s, self.beta_2), ops.multiply(ops.square(gradient), 1.0 - self.beta_2))
+        )
         v_hat = ops.divide(v, 1.0 - ops.power(ops.cast(self.beta_1, dtype), t))
         s_hat = ops.divide(s, 1.0 - ops.power(ops.cast(self.beta_2, dtype), t))
         self.assign_sub(variable, ops.divide(ops.multiply(v_hat, lr), ops.add(ops.sqrt(s_hat), self.epsilon)))

@@ -50,7 +50,9 @@ class RMSprop(keras.optimizers.Optimizer):
         lr = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         s = self._squares[self._get_variable_index(variable)]
-        self.assign(s, ops.add(ops.multiply(s, self.beta), ops.multiply(ops.square(gradient), 1.0 - self.beta)))
+        self.assign(
+            s, ops.add(ops.multiply(s, self.beta), ops.multiply(ops.square(gradient), 1.0 - self.beta))
+        )
         self.assign_sub(variable, ops.divide(ops.multiply(gradient, lr), ops.add(ops.sqrt(s), self.epsilon)))
 
     def get_config(self):

@@ -1,5 +1,6 @@
 """Shared figure handling for dlkit.plots: every plot draws on a given Axes or a new Figure and returns it."""
 
+
 def figure_and_axes(ax, figsize):
     if ax is None:
         import matplotlib.pyplot as plt  # lazy: keeps `import dlkit` quick for the grader and the CLI

@@ -10,13 +10,17 @@ def _check_limits(name, limits):
     try:
         low, high = (float(v) for v in limits)
     except (TypeError, ValueError):
-        raise ValueError(f"Argument `{name}` must be a pair (low, high). Received: {name}={limits!r}") from None
+        raise ValueError(
+            f"Argument `{name}` must be a pair (low, high). Received: {name}={limits!r}"
+        ) from None
     if not low < high:
         raise ValueError(f"Argument `{name}` must satisfy low < high. Received: {name}={limits!r}")
     return low, high
 
 
-def plot_cost_contours(cost, xlim, ylim, *, trajectories=None, levels=30, resolution=200, ax=None, title=None):
+def plot_cost_contours(
+    cost, xlim, ylim, *, trajectories=None, levels=30, resolution=200, ax=None, title=None
+):
     """Draws the contour lines of `cost(w1, w2)` and, optionally, paths taken by optimizers.
 
     Elongated ellipses (unnormalized inputs) make gradient descent zig-zag; round contours (normalized inputs)
@@ -62,7 +66,14 @@ def plot_cost_contours(cost, xlim, ylim, *, trajectories=None, levels=30, resolu
             raise ValueError(
                 f"Argument `trajectories` must map labels to (steps, 2) arrays. Received {name!r}: {path.shape}"
             )
-        ax.plot(path[:, 0], path[:, 1], marker="o", markersize=2.5, linewidth=1, label=f"{name} ({len(path) - 1} steps)")
+        ax.plot(
+            path[:, 0],
+            path[:, 1],
+            marker="o",
+            markersize=2.5,
+            linewidth=1,
+            label=f"{name} ({len(path) - 1} steps)",
+        )
     if trajectories:
         ax.legend(fontsize=8)
     ax.set_xlabel("$w_1$")

@@ -46,10 +46,14 @@ def plot_decision_boundary(model, x, y, *, resolution=200, padding=0.25, ax=None
         raise ValueError(f"Argument `x` must have shape (m, 2). Received: x with shape {x.shape}")
     y = check_array("y", y).reshape(-1)
     if len(y) != len(x):
-        raise ValueError(f"Argument `y` must hold one label per row of `x` ({len(x)}). Received {len(y)} labels")
+        raise ValueError(
+            f"Argument `y` must hold one label per row of `x` ({len(x)}). Received {len(y)} labels"
+        )
     resolution = check_int("resolution", resolution, minimum=10)
     if not callable(model) and not hasattr(model, "predict"):
-        raise ValueError(f"Argument `model` must be a Keras model or a callable. Received: {type(model).__name__}")
+        raise ValueError(
+            f"Argument `model` must be a Keras model or a callable. Received: {type(model).__name__}"
+        )
     if hasattr(model, "predict"):
         # One direct call on the whole grid: `predict` builds a data pipeline per call, which costs more than
         # the small 2-D nets this plot is for.
@@ -65,7 +69,9 @@ def plot_decision_boundary(model, x, y, *, resolution=200, padding=0.25, ax=None
     regions = _predict_classes(predict, points).reshape(grid_x.shape)
 
     fig, ax = figure_and_axes(ax, (5, 4))
-    ax.contourf(grid_x, grid_y, regions, alpha=0.35, cmap="Spectral", levels=np.arange(regions.max() + 2) - 0.5)
+    ax.contourf(
+        grid_x, grid_y, regions, alpha=0.35, cmap="Spectral", levels=np.arange(regions.max() + 2) - 0.5
+    )
     ax.scatter(x[:, 0], x[:, 1], c=y, cmap="Spectral", s=14, edgecolors="k", linewidths=0.4)
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)

@@ -43,7 +43,9 @@ def plot_learning_curves(history, metric="loss", *, ax=None, title=None, mark_ep
     if f"val_{metric}" in logs:
         ax.plot(epochs, np.asarray(logs[f"val_{metric}"], dtype=float), label=f"dev {metric}")
     if mark_epoch is not None:
-        ax.axvline(int(mark_epoch) + 1, color="k", linestyle="--", linewidth=1, label=f"epoch {int(mark_epoch) + 1}")
+        ax.axvline(
+            int(mark_epoch) + 1, color="k", linestyle="--", linewidth=1, label=f"epoch {int(mark_epoch) + 1}"
+        )
     if log_scale:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")

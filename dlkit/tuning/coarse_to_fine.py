@@ -39,7 +39,9 @@ def narrow_log_range(values, scores, top_k=3, margin=0.25):
             f"Arguments `values` and `scores` must have the same length. Received: {len(values)} and {len(scores)}"
         )
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
-        raise ValueError(f"Argument `values` must hold finite numbers > 0. Received: values={values.tolist()}")
+        raise ValueError(
+            f"Argument `values` must hold finite numbers > 0. Received: values={values.tolist()}"
+        )
     if not np.all(np.isfinite(scores)):
         raise ValueError(f"Argument `scores` must hold finite numbers. Received: scores={scores.tolist()}")
     top_k = check_int("top_k", top_k, minimum=1, maximum=len(values))

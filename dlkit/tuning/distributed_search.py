@@ -86,8 +86,19 @@ class DistributedSearch:
         ValueError: on an argument of the wrong type or out of range.
     """
 
-    def __init__(self, target, num_workers=2, *, target_kwargs=None, directory=None, keep_directory=False,
-                 threads_per_worker=0, timeout=300.0, host="127.0.0.1", port=None):
+    def __init__(
+        self,
+        target,
+        num_workers=2,
+        *,
+        target_kwargs=None,
+        directory=None,
+        keep_directory=False,
+        threads_per_worker=0,
+        timeout=300.0,
+        host="127.0.0.1",
+        port=None,
+    ):
         if not isinstance(target, str) or ":" not in target or target.endswith(":"):
             raise ValueError(
                 f"Argument `target` must be 'module:function' or 'file.py:function'. Received: target={target!r}"
@@ -98,9 +109,13 @@ class DistributedSearch:
         try:
             self._kwargs_json = json.dumps(self.target_kwargs)
         except TypeError as error:
-            raise ValueError(f"Argument `target_kwargs` must be JSON-serializable. Received: {target_kwargs!r}") from error
+            raise ValueError(
+                f"Argument `target_kwargs` must be JSON-serializable. Received: {target_kwargs!r}"
+            ) from error
         if directory is not None and not isinstance(directory, str | os.PathLike):
-            raise ValueError(f"Argument `directory` must be a path or None. Received: directory={directory!r}")
+            raise ValueError(
+                f"Argument `directory` must be a path or None. Received: directory={directory!r}"
+            )
         self.directory = None if directory is None else os.fspath(directory)
         self.keep_directory = bool(keep_directory)
         self.threads_per_worker = check_int("threads_per_worker", threads_per_worker, minimum=0)
@@ -120,10 +135,18 @@ class DistributedSearch:
             TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
         )
         threads = self.threads_per_worker
-        command = [sys.executable, _ENTRY_POINT, self.target,
-                   os.path.join(root, tuner_id), self._kwargs_json, str(threads)]
+        command = [
+            sys.executable,
+            _ENTRY_POINT,
+            self.target,
+            os.path.join(root, tuner_id),
+            self._kwargs_json,
+            str(threads),
+        ]
         log = open(os.path.join(root, tuner_id + ".log"), "w", encoding="utf-8")  # noqa: SIM115 - closed in run
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         return process, log
 
     def run(self):
@@ -177,7 +200,9 @@ class DistributedSearch:
         while True:
             if first_trial is None and glob.glob(trial_pattern):
                 first_trial = time.perf_counter()
-            failed = [(n, p.returncode) for n, p in zip(names, processes, strict=True) if p.poll() not in (None, 0)]
+            failed = [
+                (n, p.returncode) for n, p in zip(names, processes, strict=True) if p.poll() not in (None, 0)
+            ]
             if failed:
                 self._fail(processes, names, root, f"process failed: {failed}")
             if all(w.poll() == 0 for w in workers):

@@ -47,9 +47,15 @@ def moons_search(directory, max_trials=8, num_epochs=20, seed=0, project_name="m
         keras.utils.set_random_seed(seed)
         learning_rate = hp.Float("learning_rate", 1e-4, 1.0, sampling="log")
         model = keras.Sequential(
-            [keras.Input((2,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1, activation="sigmoid")]
+            [
+                keras.Input((2,)),
+                keras.layers.Dense(16, activation="relu"),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
         )
-        model.compile(keras.optimizers.SGD(learning_rate, momentum=0.9), "binary_crossentropy", metrics=["accuracy"])
+        model.compile(
+            keras.optimizers.SGD(learning_rate, momentum=0.9), "binary_crossentropy", metrics=["accuracy"]
+        )
         return model
 
     tuner = _RandomSearch(
