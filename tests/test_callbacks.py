@@ -43,12 +43,12 @@ def snapshot_reference(t, initial_lr, total, m):
 # name: (callback factory (directory) -> callback, reference(step), schedule equivalent or None)
 CASES = {
     "cyclic": (
-        lambda d: C.CyclicLR(0.01, 0.1, 3),
+        lambda d: C.CyclicLRCallback(0.01, 0.1, 3),
         lambda s: cyclic_reference(s, 0.01, 0.1, 3),
         lambda: S.CyclicLR(0.01, 0.1, 3),
     ),
     "cyclic_exp_range": (
-        lambda d: C.CyclicLR(0.01, 0.1, 4, mode="exp_range", gamma=0.97),
+        lambda d: C.CyclicLRCallback(0.01, 0.1, 4, mode="exp_range", gamma=0.97),
         lambda s: cyclic_reference(s, 0.01, 0.1, 4, "exp_range", 0.97),
         lambda: S.CyclicLR(0.01, 0.1, 4, mode="exp_range", gamma=0.97),
     ),
@@ -108,7 +108,7 @@ def test_warmup_hands_back_to_an_epoch_scheduler():
 @pytest.mark.parametrize(
     "callback",
     [
-        lambda: C.CyclicLR(0.01, 0.1, 3),
+        lambda: C.CyclicLRCallback(0.01, 0.1, 3),
         lambda: C.LearningRateWarmup(5),
         lambda: C.SnapshotEnsemble(2, 0.1, "unused"),
         lambda: C.LRFinder(),
@@ -131,7 +131,7 @@ def test_callbacks_refuse_a_schedule_optimizer(callback):
         lambda: (keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=4, decay_rate=0.5), []),
         lambda: (keras.optimizers.schedules.CosineDecay(0.0, 20, warmup_target=0.1, warmup_steps=6), []),
         lambda: (0.1, [keras.callbacks.LearningRateScheduler(lambda epoch: 0.1 / (1 + epoch))]),
-        lambda: (0.1, [C.CyclicLR(0.01, 0.1, 3)]),
+        lambda: (0.1, [C.CyclicLRCallback(0.01, 0.1, 3)]),
         lambda: (0.1, [keras.callbacks.LearningRateScheduler(lambda e: 0.3), C.LearningRateWarmup(6)]),
     ],
     ids=["float", "exp_decay", "cosine_warmup", "keras_scheduler", "cyclic_callback", "warmup_and_scheduler"],
@@ -287,9 +287,9 @@ def test_lr_finder_stops_on_divergence_and_suggests():
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: C.CyclicLR(0.001, 0.006, 0),
-        lambda: C.CyclicLR(0.01, 0.006, 10),
-        lambda: C.CyclicLR(0.001, 0.006, 10, mode="cosine"),
+        lambda: C.CyclicLRCallback(0.001, 0.006, 0),
+        lambda: C.CyclicLRCallback(0.01, 0.006, 10),
+        lambda: C.CyclicLRCallback(0.001, 0.006, 10, mode="cosine"),
         lambda: C.LearningRateWarmup(0),
         lambda: C.LearningRateWarmup(10, target_lr=-1.0),
         lambda: C.LearningRateWarmup(10, mode="gradual"),
@@ -308,3 +308,18 @@ def test_lr_finder_stops_on_divergence_and_suggests():
 def test_bad_arguments_raise_value_error(build):
     with pytest.raises(ValueError):
         build()
+
+
+def test_old_callback_name_warns_and_gives_the_renamed_class():
+    with pytest.warns(
+        DeprecationWarning, match=r"`dlkit.callbacks.CyclicLR` is deprecated.*CyclicLRCallback"
+    ):
+        old = C.CyclicLR
+    assert old is C.CyclicLRCallback
+    assert old is not S.CyclicLR
+    assert "CyclicLR" not in C.__all__
+
+
+def test_unknown_callback_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchCallback'"):
+        C.NoSuchCallback  # noqa: B018

@@ -10,7 +10,7 @@ import keras
 
 from dlkit._checks import check_float, check_int
 from dlkit.callbacks._optimizer_lr import ScheduledLearningRate, current_iteration
-from dlkit.schedules.snapshot_cosine import SnapshotCosineDecay, check_snapshot_args
+from dlkit.schedules.snapshot_cosine_decay import SnapshotCosineDecay, check_snapshot_args
 
 _SNAPSHOT_FILE = re.compile(r"^snapshot-(\d+)\.weights\.h5$")
 

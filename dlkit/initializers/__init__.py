@@ -11,7 +11,7 @@ The rest are Keras built-ins (all draw from a truncated normal rescaled to the s
 - LeCun (variance 1/n_in, for tanh/SELU): `keras.initializers.LecunNormal()`
 """
 
-from dlkit.initializers.large_random import LargeRandomNormal
-from dlkit.initializers.xavier import XavierNormal
+from dlkit.initializers.large_random_normal import LargeRandomNormal
+from dlkit.initializers.xavier_normal import XavierNormal
 
 __all__ = ["LargeRandomNormal", "XavierNormal"]

@@ -10,7 +10,7 @@ _SCALE_MODES = ("cycle", "iterations")
 
 
 def check_cyclic_args(base_lr, max_lr, step_size, mode, gamma, scale_fn, scale_mode):
-    """Validates the CyclicLR arguments (shared with `dlkit.callbacks.CyclicLR`)."""
+    """Validates the CyclicLR arguments (shared with `dlkit.callbacks.CyclicLRCallback`)."""
     base_lr = check_float("base_lr", base_lr, minimum=0.0)
     max_lr = check_float("max_lr", max_lr, minimum=0.0)
     if max_lr < base_lr:

@@ -29,7 +29,7 @@ class LearningRateLogger(keras.callbacks.Callback):
     Example:
 
     >>> logger = dlkit.callbacks.LearningRateLogger()
-    >>> history = model.fit(x, y, epochs=5, callbacks=[dlkit.callbacks.CyclicLR(1e-3, 6e-3, 20), logger])
+    >>> history = model.fit(x, y, epochs=5, callbacks=[dlkit.callbacks.CyclicLRCallback(1e-3, 6e-3, 20), logger])
     >>> history.history["learning_rate"]   # one value per epoch
     >>> dlkit.plots.plot_learning_rate(logger.learning_rates)
 

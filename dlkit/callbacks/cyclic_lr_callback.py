@@ -1,10 +1,10 @@
 """Cyclical learning rates (Smith, 2017) as a callback that drives an existing optimizer."""
 
 from dlkit.callbacks._optimizer_lr import ScheduledLearningRate
-from dlkit.schedules.cyclic import CyclicLR as CyclicSchedule
+from dlkit.schedules.cyclic_lr import CyclicLR
 
 
-class CyclicLR(ScheduledLearningRate):
+class CyclicLRCallback(ScheduledLearningRate):
     """Sets the optimizer's learning rate each step to Smith's cyclical rate.
 
     With `step` the optimizer iteration (0-based), read from `model.optimizer.iterations` at every batch:
@@ -25,7 +25,7 @@ class CyclicLR(ScheduledLearningRate):
     Example:
 
     >>> model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
-    >>> clr = dlkit.callbacks.CyclicLR(base_lr=0.001, max_lr=0.006, step_size=4 * steps_per_epoch)
+    >>> clr = dlkit.callbacks.CyclicLRCallback(base_lr=0.001, max_lr=0.006, step_size=4 * steps_per_epoch)
     >>> model.fit(x, y, epochs=16, callbacks=[clr])
 
     Args:
@@ -46,7 +46,7 @@ class CyclicLR(ScheduledLearningRate):
         self, base_lr, max_lr, step_size, mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle"
     ):
         super().__init__()
-        self.schedule = CyclicSchedule(base_lr, max_lr, step_size, mode, gamma, scale_fn, scale_mode)
+        self.schedule = CyclicLR(base_lr, max_lr, step_size, mode, gamma, scale_fn, scale_mode)
 
     def _rate_at(self, step):
         return self.schedule.value(step)

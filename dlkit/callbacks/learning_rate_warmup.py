@@ -7,7 +7,7 @@ from dlkit.callbacks._optimizer_lr import (
     read_learning_rate,
     set_learning_rate,
 )
-from dlkit.schedules.warmup import LinearWarmup, check_warmup_args
+from dlkit.schedules.linear_warmup import LinearWarmup, check_warmup_args
 
 
 class LearningRateWarmup(ScheduledLearningRate):
