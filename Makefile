@@ -4,7 +4,7 @@
 #   make test           unit tests + nbval over labs/
 #   make lab            JupyterLab on labs/
 #   make bench          benchmarks/ (ratios vs Keras built-ins and peers)
-#   make lint           ruff
+#   make lint           ruff check + ruff format --check
 
 PYTHON ?= python3
 VENV := .venv
@@ -41,6 +41,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check dlkit tests benchmarks
+	$(BIN)/ruff format --check dlkit tests benchmarks
 
 clean:
 	rm -rf build .pytest_cache
