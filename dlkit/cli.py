@@ -1,6 +1,6 @@
 """The `dlkit` command line (also `python -m dlkit`).
 
-dlkit labs run [LAB ...] [--full]     execute labs headless, write build/labs/, print the results table
+dlkit labs run [LAB ...] [--full] [-q] execute labs headless, write build/labs/, print the results table
 dlkit release [LAB ...] --out DIR     student notebooks: solutions blanked, hidden tests removed
 dlkit grade SUBMISSION ... --out CSV  sandboxed autograding: gradebook CSV + per-student feedback
 """
@@ -10,25 +10,24 @@ import sys
 
 
 def _labs_run(args):
-    from dlkit.lab_runner import find_labs, format_table, run_lab
+    from dlkit.lab_runner import find_labs, format_table, run_labs
+    from dlkit.progress import Progress
 
     try:
         labs = find_labs(args.labs_dir, args.labs)
+        if not labs:
+            raise ValueError(f"no labs (NN_name.ipynb) in {args.labs_dir}")
+        # Progress goes to stderr so that stdout carries only the table (`dlkit labs run > results.txt`).
+        progress = None if args.quiet else Progress(sys.stderr)
+        runs = run_labs(labs, args.out, timeout=args.timeout, full=args.full, progress=progress)
     except ValueError as error:
         print(f"dlkit labs run: {error}", file=sys.stderr)
         return 2
-    if not labs:
-        print(f"dlkit labs run: no labs (NN_name.ipynb) in {args.labs_dir}", file=sys.stderr)
-        return 2
-    runs = []
-    for path in labs:
-        print(f"running {path} ...", flush=True)
-        run = run_lab(path, args.out, timeout=args.timeout, full=args.full)
-        print(f"  {run.status} in {run.seconds:.1f} s", flush=True)
-        runs.append(run)
-    print()
+    if not args.quiet:
+        print()
     print(format_table(runs))
-    print(f"\nexecuted notebooks and HTML: {args.out}/")
+    if not args.quiet:
+        print(f"\nexecuted notebooks and HTML: {args.out}/")
     return 0 if all(run.status == "ok" for run in runs) else 1
 
 
@@ -78,12 +77,29 @@ def build_parser():
 
     labs = commands.add_parser("labs", help="work with the lab notebooks")
     labs_commands = labs.add_subparsers(dest="labs_command", required=True)
-    run = labs_commands.add_parser("run", help="execute labs headless and print their results")
+    run = labs_commands.add_parser(
+        "run",
+        help="execute labs headless and print their results",
+        description=(
+            "Execute each lab with a fresh kernel, write the executed notebook and an HTML page to --out, and "
+            "print one row per lab: seconds, status, headline result, measured, reference. Outputs stored in "
+            "the lab are cleared first, so every number comes from this run; a lab that fails or times out "
+            "shows '—' and the cell where it stopped. While it runs, progress (lab i of n, the current cell, "
+            "elapsed seconds) goes to stderr: one updating line on a terminal, a line per lab start and end "
+            "otherwise. Exit status: 0 if every lab ran, 1 if one failed, 2 on a usage error."
+        ),
+    )
     run.add_argument("labs", nargs="*", metavar="LAB", help="lab numbers or names, e.g. 01 (default: all)")
     run.add_argument("--labs-dir", default="labs", help="folder of lab notebooks (default: labs)")
     run.add_argument("--out", default="build/labs", help="where executed notebooks and HTML go")
     run.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell (default: 900)")
     run.add_argument("--full", action="store_true", help="full-size run (sets DLKIT_FULL_SIZE=1)")
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress: print only the final table and errors (for CI logs)",
+    )
     run.set_defaults(handler=_labs_run)
 
     release = commands.add_parser(
