@@ -44,6 +44,41 @@ def test_circles_geometry_matches_the_definition():
     np.testing.assert_allclose(radius[~inner], 1.0, atol=1e-6)
 
 
+def test_moons_geometry_matches_the_definition():
+    # Without noise: class 0 is the upper half of the unit circle, class 1 the lower half of the unit circle
+    # centred at (1, 0.5).
+    data = datasets.load_moons(noise=0.0, seed=2)
+    for x, y in ((data.x_train, data.y_train[:, 0]), (data.x_test, data.y_test[:, 0])):
+        upper, lower = x[y == 0], x[y == 1]
+        assert len(upper) and len(lower)
+        np.testing.assert_allclose(np.linalg.norm(upper, axis=1), 1.0, atol=1e-6)
+        assert upper[:, 1].min() >= -1e-6
+        np.testing.assert_allclose(np.linalg.norm(lower - [1.0, 0.5], axis=1), 1.0, atol=1e-6)
+        assert lower[:, 1].max() <= 0.5 + 1e-6
+
+
+def test_blobs_are_tight_stratified_clusters():
+    data = datasets.load_blobs(
+        num_classes=4, num_samples=400, cluster_std=0.05, split=(0.5, 0.25, 0.25), seed=0
+    )
+    assert data.num_classes == 4
+    assert (len(data.x_train), len(data.x_dev), len(data.x_test)) == (200, 100, 100)
+    assert (
+        data.x_train.dtype == np.float32 and data.y_train.dtype == np.int32 and data.y_train.shape == (200,)
+    )
+    for part in (data.y_train, data.y_dev, data.y_test):
+        assert np.bincount(part, minlength=4).tolist() == [len(part) // 4] * 4
+    x = np.concatenate([data.x_train, data.x_dev, data.x_test])
+    y = np.concatenate([data.y_train, data.y_dev, data.y_test])
+    centres = np.array([x[y == k].mean(axis=0) for k in range(4)])
+    for k in range(4):
+        # 100 points per blob: the sample std is within 30% of cluster_std (about 7 standard errors).
+        np.testing.assert_allclose(x[y == k].std(axis=0), 0.05, rtol=0.3)
+    # Linearly separable: every point is nearest to its own blob's centre.
+    nearest = np.linalg.norm(x[:, None, :] - centres[None], axis=2).argmin(axis=1)
+    np.testing.assert_array_equal(nearest, y)
+
+
 def test_overfit_set_label_noise_is_the_requested_rate():
     data = datasets.load_overfit_2d(num_train=20000, num_test=0, flip_rate=0.1, seed=0)
     x, y = data.x_train, data.y_train[:, 0]
@@ -100,28 +135,51 @@ def test_digits_without_dev_split():
 
 
 @pytest.mark.parametrize(
-    "call, argument",
+    ("call", "message"),
     [
-        (lambda: datasets.load_circles(num_train=0), "num_train"),
-        (lambda: datasets.load_circles(noise=-0.1), "noise"),
-        (lambda: datasets.load_circles(factor=1.5), "factor"),
-        (lambda: datasets.load_circles(seed=-1), "seed"),
-        (lambda: datasets.load_moons(num_test=-5), "num_test"),
-        (lambda: datasets.load_moons(num_train=2.5), "num_train"),
-        (lambda: datasets.load_overfit_2d(flip_rate=0.5), "flip_rate"),
-        (lambda: datasets.load_spiral(num_classes=1), "num_classes"),
-        (lambda: datasets.load_spiral(split=(0.5, 0.5)), "split"),
-        (lambda: datasets.load_blobs(split=(0.5, 0.2, 0.2)), "split"),
-        (lambda: datasets.load_blobs(cluster_std=0), "cluster_std"),
-        (lambda: datasets.load_digits(flatten="yes"), "flatten"),
-        (lambda: datasets.load_mnist(dev_fraction=1.0), "dev_fraction"),
-        (lambda: datasets.load_cifar10(num_train=0), "num_train"),
+        (lambda: datasets.load_circles(num_train=0), r"`num_train` must be >= 2\. Received: num_train=0"),
+        (lambda: datasets.load_circles(noise=-0.1), r"`noise` must be >= 0\.0\. Received: noise=-0\.1"),
+        (lambda: datasets.load_circles(factor=1.5), r"`factor` must be < 1\.0\. Received: factor=1\.5"),
+        (lambda: datasets.load_circles(seed=-1), r"`seed` must be >= 0\. Received: seed=-1"),
+        (lambda: datasets.load_moons(num_test=-5), r"`num_test` must be >= 0\. Received: num_test=-5"),
+        (
+            lambda: datasets.load_moons(num_train=2.5),
+            r"`num_train` must be an integer\. Received: num_train=2\.5",
+        ),
+        (
+            lambda: datasets.load_overfit_2d(flip_rate=0.5),
+            r"`flip_rate` must be < 0\.5\. Received: flip_rate=0\.5",
+        ),
+        (
+            lambda: datasets.load_spiral(num_classes=1),
+            r"`num_classes` must be >= 2\. Received: num_classes=1",
+        ),
+        (
+            lambda: datasets.load_spiral(split=(0.5, 0.5)),
+            r"`split` must hold 3 fractions in \[0, 1\) with train > 0\. Received: split=\(0\.5, 0\.5\)",
+        ),
+        (
+            lambda: datasets.load_blobs(split=(0.5, 0.2, 0.2)),
+            r"`split` must sum to 1\. Received: split=\(0\.5, 0\.2, 0\.2\)",
+        ),
+        (
+            lambda: datasets.load_blobs(cluster_std=0),
+            r"`cluster_std` must be > 0\.0\. Received: cluster_std=0\.0",
+        ),
+        (
+            lambda: datasets.load_digits(flatten="yes"),
+            r"`flatten` must be True or False\. Received: flatten='yes'",
+        ),
+        (
+            lambda: datasets.load_mnist(dev_fraction=1.0),
+            r"`dev_fraction` must be < 1\.0\. Received: dev_fraction=1\.0",
+        ),
+        (lambda: datasets.load_cifar10(num_train=0), r"`num_train` must be >= 1\. Received: num_train=0"),
     ],
 )
-def test_bad_arguments_raise_value_error_naming_the_argument(call, argument):
-    with pytest.raises(ValueError, match=f"`{argument}`") as error:
+def test_bad_arguments_raise_value_error_naming_the_argument(call, message):
+    with pytest.raises(ValueError, match=message):
         call()
-    assert "Received" in str(error.value)
 
 
 # --- downloadable sets: a fake Keras cache, never the network ------------------------------------------------
@@ -212,7 +270,10 @@ def test_uncached_and_offline_says_what_to_do(keras_home, monkeypatch, loader):
     for module in ("mnist", "fashion_mnist", "cifar10"):
         source = __import__(f"keras.src.datasets.{module}", fromlist=["get_file"])
         monkeypatch.setattr(source, "get_file", offline)
-    with pytest.raises(datasets.DatasetUnavailableError) as error:
+    with pytest.raises(
+        datasets.DatasetUnavailableError,
+        match=r"not in Keras's cache .* download failed \(OSError: \[Errno -2\] Name or service not known\)",
+    ) as error:
         loader()
     message = str(error.value)
     assert str(keras_home) in message and "load_digits" in message and "KERAS_HOME" in message

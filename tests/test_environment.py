@@ -4,14 +4,12 @@ import pathlib
 import re
 import sys
 
-import pytest
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # pragma: no cover - Python 3.10
-    tomllib = pytest.importorskip("tomli")
+else:  # pragma: no cover - Python 3.10 (tomli is in the dev extra there)
+    import tomli as tomllib
 
 
 def _pyproject():

@@ -67,16 +67,22 @@ def test_initializers_in_a_model_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "factory",
+    ("factory", "message"),
     [
-        lambda: LargeRandomNormal(scale=0.0),
-        lambda: LargeRandomNormal(scale=-1.0),
-        lambda: LargeRandomNormal(seed=-2),
-        lambda: XavierNormal("fan_out"),
-        lambda: XavierNormal(seed=1.5),
-        lambda: XavierNormal()((10,)),
+        (lambda: LargeRandomNormal(scale=0.0), r"`scale` must be > 0\.0\. Received: scale=0\.0"),
+        (lambda: LargeRandomNormal(scale=-1.0), r"`scale` must be > 0\.0\. Received: scale=-1\.0"),
+        (lambda: LargeRandomNormal(seed=-2), r"`seed` must be >= 0\. Received: seed=-2"),
+        (
+            lambda: XavierNormal("fan_out"),
+            r"`variance` must be one of 'fan_in', 'fan_avg'\. Received: variance='fan_out'",
+        ),
+        (lambda: XavierNormal(seed=1.5), r"`seed` must be an integer\. Received: seed=1\.5"),
+        (
+            lambda: XavierNormal()((10,)),
+            r"XavierNormal needs a kernel shape of rank >= 2\. Received shape \(10,\)",
+        ),
     ],
 )
-def test_rejects_bad_arguments(factory):
-    with pytest.raises(ValueError):
+def test_rejects_bad_arguments(factory, message):
+    with pytest.raises(ValueError, match=message):
         factory()

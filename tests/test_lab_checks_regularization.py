@@ -98,12 +98,13 @@ def test_dropout_accepts_reference(capsys):
     assert "Layer: all tests passed." in capsys.readouterr().out
 
 
-def test_dropout_accepts_dlkit_layer():
+def test_dropout_accepts_dlkit_layer(capsys):
     class FromRate(dlkit.layers.InvertedDropout):
         def __init__(self, keep_prob, seed=None, **kwargs):
             super().__init__(1.0 - keep_prob, seed=seed, **kwargs)
 
     checks.check_inverted_dropout(FromRate)
+    assert "FromRate: all tests passed." in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -25,11 +25,11 @@ def test_table_renders_rows_and_marks_the_headline():
 
 def test_table_rejects_a_second_headline_and_empty_quantities():
     table = dlkit.ResultsTable("x").add("a", 1, 1, headline=True)
-    with pytest.raises(ValueError, match="headline"):
+    with pytest.raises(ValueError, match=r"Table already has a headline row: 'a'"):
         table.add("b", 1, 1, headline=True)
-    with pytest.raises(ValueError, match="`quantity`"):
+    with pytest.raises(ValueError, match=r"`quantity` must be a non-empty string\. Received: quantity=''"):
         table.add("", 1, 1)
-    with pytest.raises(ValueError, match="`title`"):
+    with pytest.raises(ValueError, match=r"`title` must be a non-empty string\. Received: title=''"):
         dlkit.ResultsTable("")
 
 
@@ -44,5 +44,7 @@ def test_full_size_switch(monkeypatch, value, default, expected):
 
 def test_full_size_bad_value(monkeypatch):
     monkeypatch.setenv("DLKIT_FULL_SIZE", "maybe")
-    with pytest.raises(ValueError, match="DLKIT_FULL_SIZE"):
+    with pytest.raises(
+        ValueError, match=r"`DLKIT_FULL_SIZE` must be 1 or 0\. Received: DLKIT_FULL_SIZE='maybe'"
+    ):
         dlkit.full_size()

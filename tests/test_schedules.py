@@ -236,37 +236,87 @@ def test_config_round_trip(schedule):
 
 
 @pytest.mark.parametrize(
-    "build",
+    ("build", "message"),
     [
-        lambda: CyclicLR(0.001, 0.006, 0),
-        lambda: CyclicLR(0.001, 0.006, -3),
-        lambda: CyclicLR(0.01, 0.006, 10),
-        lambda: CyclicLR(0.001, 0.006, 10, mode="sawtooth"),
-        lambda: CyclicLR(0.001, 0.006, 10, mode="exp_range", gamma=0.0),
-        lambda: CyclicLR(0.001, 0.006, 10, scale_fn="not callable"),
-        lambda: CyclicLR(0.001, 0.006, 10, scale_mode="epoch"),
-        lambda: CyclicLR(-0.001, 0.006, 10),
-        lambda: SnapshotCosineDecay(0.1, 10, 11),
-        lambda: SnapshotCosineDecay(0.0, 10, 2),
-        lambda: SnapshotCosineDecay(0.1, 10.5, 2),
-        lambda: OneCycleLR(0.1, 1),
-        lambda: OneCycleLR(0.0, 100),
-        lambda: OneCycleLR(0.1, 100, pct_start=1.0),
-        lambda: OneCycleLR(0.1, 100, anneal_strategy="exp"),
-        lambda: OneCycleLR(0.1, 100, pct_start=0.6, three_phase=True),
-        lambda: OneCycleLR(0.1, 5, pct_start=0.1),
-        lambda: OneCycleLR(0.1, 100, div_factor=0),
-        lambda: LinearWarmup(0, 0.1),
-        lambda: LinearWarmup(10, "fast"),
-        lambda: LinearWarmup(10, 0.1, mode="cosine"),
-        lambda: LinearWarmup(10, -0.1),
+        (lambda: CyclicLR(0.001, 0.006, 0), r"`step_size` must be > 0\.0\. Received: step_size=0\.0"),
+        (lambda: CyclicLR(0.001, 0.006, -3), r"`step_size` must be > 0\.0\. Received: step_size=-3\.0"),
+        (
+            lambda: CyclicLR(0.01, 0.006, 10),
+            r"`max_lr` must be >= `base_lr`\. Received: max_lr=0\.006, base_lr=0\.01",
+        ),
+        (
+            lambda: CyclicLR(0.001, 0.006, 10, mode="sawtooth"),
+            r"`mode` must be one of 'triangular', 'triangular2', 'exp_range'\. Received: mode='sawtooth'",
+        ),
+        (
+            lambda: CyclicLR(0.001, 0.006, 10, mode="exp_range", gamma=0.0),
+            r"`gamma` must be > 0\.0\. Received: gamma=0\.0",
+        ),
+        (
+            lambda: CyclicLR(0.001, 0.006, 10, scale_fn="not callable"),
+            r"`scale_fn` must be callable or None\. Received: scale_fn='not callable'",
+        ),
+        (
+            lambda: CyclicLR(0.001, 0.006, 10, scale_mode="epoch"),
+            r"`scale_mode` must be one of 'cycle', 'iterations'\. Received: scale_mode='epoch'",
+        ),
+        (lambda: CyclicLR(-0.001, 0.006, 10), r"`base_lr` must be >= 0\.0\. Received: base_lr=-0\.001"),
+        (
+            lambda: SnapshotCosineDecay(0.1, 10, 11),
+            r"`num_snapshots` must be <= `total_steps` \(each snapshot needs a cycle .*\)\. "
+            r"Received: num_snapshots=11, total_steps=10",
+        ),
+        (lambda: SnapshotCosineDecay(0.0, 10, 2), r"`initial_lr` must be > 0\.0\. Received: initial_lr=0\.0"),
+        (
+            lambda: SnapshotCosineDecay(0.1, 10.5, 2),
+            r"`total_steps` must be an integer\. Received: total_steps=10\.5",
+        ),
+        (lambda: OneCycleLR(0.1, 1), r"`total_steps` must be >= 2\. Received: total_steps=1"),
+        (lambda: OneCycleLR(0.0, 100), r"`max_lr` must be > 0\.0\. Received: max_lr=0\.0"),
+        (
+            lambda: OneCycleLR(0.1, 100, pct_start=1.0),
+            r"`pct_start` must be < 1\.0\. Received: pct_start=1\.0",
+        ),
+        (
+            lambda: OneCycleLR(0.1, 100, anneal_strategy="exp"),
+            r"`anneal_strategy` must be one of 'cos', 'linear'\. Received: anneal_strategy='exp'",
+        ),
+        (
+            lambda: OneCycleLR(0.1, 100, pct_start=0.6, three_phase=True),
+            r"`pct_start` and `total_steps` give a one-cycle phase of zero or negative length "
+            r"\(steps 118\.0 to 99\.0\)\. Received: pct_start=0\.6, total_steps=100, three_phase=True",
+        ),
+        (
+            lambda: OneCycleLR(0.1, 5, pct_start=0.1),
+            r"`pct_start` and `total_steps` give a one-cycle phase of zero or negative length "
+            r"\(steps 0\.0 to -0\.5\)\. Received: pct_start=0\.1, total_steps=5, three_phase=False",
+        ),
+        (
+            lambda: OneCycleLR(0.1, 100, div_factor=0),
+            r"`div_factor` must be > 0\.0\. Received: div_factor=0\.0",
+        ),
+        (lambda: LinearWarmup(0, 0.1), r"`warmup_steps` must be >= 1\. Received: warmup_steps=0"),
+        (
+            lambda: LinearWarmup(10, "fast"),
+            r"`after` must be a float >= 0 or a keras\.optimizers\.schedules\.LearningRateSchedule\. "
+            r"Received: after='fast'",
+        ),
+        (
+            lambda: LinearWarmup(10, 0.1, mode="cosine"),
+            r"`mode` must be one of 'linear', 'constant'\. Received: mode='cosine'",
+        ),
+        (
+            lambda: LinearWarmup(10, -0.1),
+            r"`after` must be a float >= 0 or a keras\.optimizers\.schedules\.LearningRateSchedule\. "
+            r"Received: after=-0\.1",
+        ),
     ],
 )
-def test_bad_arguments_raise_value_error(build):
-    with pytest.raises(ValueError):
+def test_bad_arguments_raise_value_error(build, message):
+    with pytest.raises(ValueError, match=message):
         build()
 
 
 def test_value_rejects_negative_step():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"`step` must be >= 0\. Received: step=-1"):
         CyclicLR(0.001, 0.006, 4).value(-1)

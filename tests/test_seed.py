@@ -33,6 +33,12 @@ def test_two_runs_with_the_same_seed_are_equal():
     assert first[2:] == second[2:]
 
 
+def test_set_seed_seeds_python_and_numpy_like_their_own_seed_functions():
+    assert dlkit.set_seed(7) == 7
+    assert random.random() == random.Random(7).random()
+    np.testing.assert_array_equal(np.random.rand(3), np.random.RandomState(7).rand(3))
+
+
 def test_another_seed_gives_other_numbers():
     assert _train_once(11)[0] != _train_once(12)[0]
 
@@ -43,9 +49,21 @@ def test_set_seed_seeds_keras_random_ops():
     dlkit.set_seed(3)
     b = keras.random.normal((4,)).numpy()
     np.testing.assert_array_equal(a, b)
+    dlkit.set_seed(4)
+    assert not np.array_equal(a, keras.random.normal((4,)).numpy())
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "1", None, True, 2**32])
-def test_bad_seed_raises(seed):
-    with pytest.raises(ValueError, match="`seed`"):
+@pytest.mark.parametrize(
+    ("seed", "message"),
+    [
+        (-1, r"`seed` must be >= 0\. Received: seed=-1"),
+        (1.5, r"`seed` must be an integer\. Received: seed=1\.5"),
+        ("1", r"`seed` must be an integer\. Received: seed='1'"),
+        (None, r"`seed` must be an integer\. Received: seed=None"),
+        (True, r"`seed` must be an integer\. Received: seed=True"),
+        (2**32, r"`seed` must be <= 4294967295\. Received: seed=4294967296"),
+    ],
+)
+def test_bad_seed_raises(seed, message):
+    with pytest.raises(ValueError, match=message):
         dlkit.set_seed(seed)

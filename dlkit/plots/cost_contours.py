@@ -52,6 +52,15 @@ def plot_cost_contours(
     xlim, ylim = _check_limits("xlim", xlim), _check_limits("ylim", ylim)
     levels = check_int("levels", levels, minimum=2)
     resolution = check_int("resolution", resolution, minimum=10)
+    # Trajectories are checked before the figure exists, so bad input leaves no empty figure behind.
+    paths = {}
+    for name, path in (trajectories or {}).items():
+        path = np.asarray(path, dtype=float)
+        if path.ndim != 2 or path.shape[1] != 2:
+            raise ValueError(
+                f"Argument `trajectories` must map labels to (steps, 2) arrays. Received {name!r}: {path.shape}"
+            )
+        paths[name] = path
     w1, w2 = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
     values = np.asarray(cost(w1, w2), dtype=float)
     fig, ax = figure_and_axes(ax, (5, 4))
@@ -60,12 +69,7 @@ def plot_cost_contours(
     else:
         contour_levels = np.linspace(values.min(), values.max(), levels)
     ax.contour(w1, w2, values, levels=contour_levels, cmap="viridis", linewidths=0.8)
-    for name, path in (trajectories or {}).items():
-        path = np.asarray(path, dtype=float)
-        if path.ndim != 2 or path.shape[1] != 2:
-            raise ValueError(
-                f"Argument `trajectories` must map labels to (steps, 2) arrays. Received {name!r}: {path.shape}"
-            )
+    for name, path in paths.items():
         ax.plot(
             path[:, 0],
             path[:, 1],

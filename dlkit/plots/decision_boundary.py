@@ -68,11 +68,13 @@ def plot_decision_boundary(model, x, y, *, resolution=200, padding=0.25, ax=None
     points = np.column_stack([grid_x.ravel(), grid_y.ravel()]).astype(np.float32)
     regions = _predict_classes(predict, points).reshape(grid_x.shape)
 
+    # Regions and points share one colour scale (class k at the same colour in both), also when the model
+    # predicts fewer classes than the labels hold.
+    top_class = int(max(regions.max(), np.max(y)))
+    colour_scale = {"cmap": "Spectral", "vmin": 0, "vmax": max(top_class, 1)}
     fig, ax = figure_and_axes(ax, (5, 4))
-    ax.contourf(
-        grid_x, grid_y, regions, alpha=0.35, cmap="Spectral", levels=np.arange(regions.max() + 2) - 0.5
-    )
-    ax.scatter(x[:, 0], x[:, 1], c=y, cmap="Spectral", s=14, edgecolors="k", linewidths=0.4)
+    ax.contourf(grid_x, grid_y, regions, alpha=0.35, levels=np.arange(top_class + 2) - 0.5, **colour_scale)
+    ax.scatter(x[:, 0], x[:, 1], c=y, s=14, edgecolors="k", linewidths=0.4, **colour_scale)
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)
     ax.set_xlabel("$x_1$")

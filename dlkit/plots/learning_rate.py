@@ -28,7 +28,8 @@ def plot_learning_rate(learning_rates, *, ax=None, title=None, label=None, log_s
         ValueError: if a sequence is empty or not one-dimensional numbers.
     """
     series = learning_rates if isinstance(learning_rates, dict) else {label: learning_rates}
-    fig, ax = figure_and_axes(ax, (6, 3.5))
+    # Every sequence is checked before the figure exists, so bad input leaves no empty figure behind.
+    arrays = {}
     for name, values in series.items():
         try:
             values = np.asarray(values, dtype=float)
@@ -40,6 +41,9 @@ def plot_learning_rate(learning_rates, *, ax=None, title=None, label=None, log_s
             raise ValueError(
                 f"Argument `learning_rates` must hold non-empty 1-D sequences. Received shape {values.shape}"
             )
+        arrays[name] = values
+    fig, ax = figure_and_axes(ax, (6, 3.5))
+    for name, values in arrays.items():
         ax.plot(np.arange(len(values)), values, label=name)
     if log_scale:
         ax.set_yscale("log")
