@@ -1,36 +1,39 @@
 """Train-step time of the same model with a dlkit teaching layer vs the Keras built-in, side by side.
 
-Run: .venv/bin/python benchmarks/bench_layers.py
+Run: .venv/bin/python benchmarks/bench_layers.py [--quick] [--repeats N]
 
 Each pair of models has identical architecture and weights; only the layer under test differs. A "train step"
-is one `model.train_on_batch` call (forward, backward, SGD update) on a fixed batch, after warm-up. The two
-models are timed alternately, block by block, and the median block is reported, so load from other processes
-hits both alike. Goals (issue 5): BatchNorm <= 1.3x, InvertedDropout <= 1.1x; Conv2DNaive is for teaching and
-its ratio is reported as its cost.
+is one `model.train_on_batch` call (forward, backward, SGD update) on a fixed batch. The pair is timed by
+`_timing.compare`: 5 untimed warm-up steps per model (the first traces the train function), then `--repeats`
+(default 25) rounds alternating the order (dlkit keras, keras dlkit, ...), each sample being 5 consecutive
+steps of one model; the table gives min/median/max ms per step per model, and the goals are judged on the
+ratio of the medians (dlkit / keras). Goals (issue 5): BatchNorm <= 1.3x, InvertedDropout <= 1.1x;
+Conv2DNaive and MaxPool2DNaive are for teaching and their ratios are informational (their cost).
+
+`--quick` uses narrower layers, smaller batches and 5 timed rounds (a smoke run; verdicts only indicative).
 """
 
+import argparse
 import os
-import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _timing import compare  # noqa: E402
 
 import dlkit  # noqa: E402
 from dlkit.layers import BatchNorm, Conv2DNaive, InvertedDropout, MaxPool2DNaive  # noqa: E402
 
-BLOCKS = 15
-STEPS_PER_BLOCK = 5
+STEPS_PER_SAMPLE = 5
 WARMUP_STEPS = 5
 
 
-def mlp(norm_or_dropout):
-    layers = [keras.Input((256,))]
+def mlp(norm_or_dropout, width, features):
+    layers = [keras.Input((features,))]
     for _ in range(2):
-        layers += [keras.layers.Dense(512), norm_or_dropout(), keras.layers.ReLU()]
+        layers += [keras.layers.Dense(width), norm_or_dropout(), keras.layers.ReLU()]
     layers.append(keras.layers.Dense(10))
     return keras.Sequential(layers)
 
@@ -55,49 +58,41 @@ def compiled(model):
     return model
 
 
-def time_pair(ours, ref, x, y):
-    """Median seconds per train step of each model, measured in alternating blocks."""
-    ours.set_weights(ref.get_weights())
-    for model in (ours, ref):
-        for _ in range(WARMUP_STEPS):
-            model.train_on_batch(x, y)
-    times = {"ours": [], "ref": []}
-    for _ in range(BLOCKS):
-        for key, model in (("ours", ours), ("ref", ref)):
-            start = time.perf_counter()
-            for _ in range(STEPS_PER_BLOCK):
-                model.train_on_batch(x, y)
-            times[key].append((time.perf_counter() - start) / STEPS_PER_BLOCK)
-    return statistics.median(times["ours"]), statistics.median(times["ref"])
-
-
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small layers and batches, 5 timed rounds")
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds per pair (default 25)")
+    args = parser.parse_args()
+    repeats = args.repeats if args.repeats is not None else (5 if args.quick else 25)
+    features, width, batch, img_batch = (64, 128, 64, 16) if args.quick else (256, 512, 256, 64)
+
     dlkit.set_seed(0)
     rng = np.random.default_rng(0)
-    x_vec = tf.constant(rng.normal(size=(256, 256)).astype("float32"))
-    y_vec = tf.constant(rng.integers(0, 10, size=256))
-    x_img = tf.constant(rng.normal(size=(64, 28, 28, 1)).astype("float32"))
-    y_img = tf.constant(rng.integers(0, 10, size=64))
+    x_vec = tf.constant(rng.normal(size=(batch, features)).astype("float32"))
+    y_vec = tf.constant(rng.integers(0, 10, size=batch))
+    x_img = tf.constant(rng.normal(size=(img_batch, 28, 28, 1)).astype("float32"))
+    y_img = tf.constant(rng.integers(0, 10, size=img_batch))
 
+    mlp_name = f"MLP {features}-{width}-{width}-10, batch {batch}"
     cases = [
         (
-            "BatchNorm vs BatchNormalization (MLP 256-512-512-10, batch 256)",
+            f"BatchNorm vs BatchNormalization ({mlp_name})",
             1.3,
-            lambda: mlp(BatchNorm),
-            lambda: mlp(keras.layers.BatchNormalization),
+            lambda: mlp(BatchNorm, width, features),
+            lambda: mlp(keras.layers.BatchNormalization, width, features),
             x_vec,
             y_vec,
         ),
         (
-            "InvertedDropout vs Dropout (MLP 256-512-512-10, rate 0.5, batch 256)",
+            f"InvertedDropout vs Dropout ({mlp_name}, rate 0.5)",
             1.1,
-            lambda: mlp(lambda: InvertedDropout(0.5, seed=1)),
-            lambda: mlp(lambda: keras.layers.Dropout(0.5, seed=1)),
+            lambda: mlp(lambda: InvertedDropout(0.5, seed=1), width, features),
+            lambda: mlp(lambda: keras.layers.Dropout(0.5, seed=1), width, features),
             x_vec,
             y_vec,
         ),
         (
-            "Conv2DNaive vs Conv2D (CNN on 28x28x1, batch 64)",
+            f"Conv2DNaive vs Conv2D (CNN on 28x28x1, batch {img_batch})",
             None,
             lambda: cnn(Conv2DNaive, keras.layers.MaxPooling2D),
             lambda: cnn(keras.layers.Conv2D, keras.layers.MaxPooling2D),
@@ -114,14 +109,36 @@ def main():
         ),
     ]
     print(
-        f"train-step time, median of {BLOCKS} blocks x {STEPS_PER_BLOCK} steps (TensorFlow {tf.__version__}, "
-        f"Keras {keras.__version__}, {os.cpu_count()} CPUs)"
+        f"train-step time per model (TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+        f"{os.cpu_count()} CPUs)"
     )
+    verdicts = []
     for name, goal, make_ours, make_ref, x, y in cases:
-        ours_s, ref_s = time_pair(compiled(make_ours()), compiled(make_ref()), x, y)
-        ratio = ours_s / ref_s
-        verdict = "" if goal is None else f"  (goal <= {goal:.1f}x: {'met' if ratio <= goal else 'NOT met'})"
-        print(f"{name}: dlkit {ours_s * 1e3:.2f} ms, keras {ref_s * 1e3:.2f} ms, ratio {ratio:.2f}x{verdict}")
+        ours, ref = compiled(make_ours()), compiled(make_ref())
+        ours.set_weights(ref.get_weights())
+        timings = compare(
+            {
+                "dlkit": lambda model=ours, x=x, y=y: model.train_on_batch(x, y),
+                "keras": lambda model=ref, x=x, y=y: model.train_on_batch(x, y),
+            },
+            repeats,
+            warmup=WARMUP_STEPS,
+            number=STEPS_PER_SAMPLE,
+            reference="keras",
+            label="dlkit/keras",
+            title=name,
+        )
+        ratio = timings["dlkit"].median / timings["keras"].median
+        if goal is None:
+            print(f"    ratio of medians {ratio:.2f}x (informational, no goal)")
+        else:
+            met = ratio <= goal
+            verdicts.append(met)
+            note = " (--quick sizes: indicative only)" if args.quick else ""
+            print(
+                f"    ratio of medians {ratio:.2f}x (goal <= {goal:.1f}x: {'met' if met else 'NOT met'}){note}"
+            )
+    print(f"goals met: {sum(verdicts)} of {len(verdicts)}")
 
 
 if __name__ == "__main__":

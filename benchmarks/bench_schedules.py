@@ -1,38 +1,44 @@
 """Training throughput with each dlkit schedule and callback, relative to a constant learning rate.
 
-Every configuration trains the same MLP on the same synthetic data; epochs are timed round-robin (so drift in
-machine load hits all configurations alike) after a warm-up epoch that traces the train step, and the median
-epoch time is compared with the constant-rate baseline measured in the same run.
-Goals: schedule >= 0.97x, callback >= 0.9x.
+Run: .venv/bin/python benchmarks/bench_schedules.py [--quick] [--repeats N]
 
-Run: .venv/bin/python benchmarks/bench_schedules.py
+Every configuration trains its own copy of the same MLP (64-512-512-10, SGD with momentum, batch 256) on the
+same synthetic data; a sample is one `model.fit(..., epochs=1)` call (24 steps, the callbacks' per-fit work
+included, as in a real run). Each configuration is timed against the constant-rate model by
+`_timing.compare`: one untimed warm-up epoch each (it traces the train step), then `--repeats` (default 15)
+rounds alternating the order (constant config, config constant, ...). Pairs rather than one round over all
+ten models: a round of two epochs takes half a second, so bursts of load from other processes hit both sides
+of a pair alike, where a ten-model round (several seconds) let them hit some models and miss others. The
+tables give min/median/max per epoch; throughput relative to the constant rate is the ratio of medians,
+constant / configuration, within the pair. Goals: schedule >= 0.97x, callback >= 0.9x.
+
+`--quick` uses a narrower MLP, fewer samples and 3 timed rounds (a smoke run; verdicts only indicative).
 """
 
+import argparse
 import os
-import statistics
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from _timing import compare  # noqa: E402
 
 import dlkit  # noqa: E402
 from dlkit import callbacks as C  # noqa: E402
 from dlkit import schedules as S  # noqa: E402
 
-SAMPLES, FEATURES, CLASSES, BATCH = 6144, 64, 10, 256
-STEPS_PER_EPOCH = SAMPLES // BATCH
-REPEATS = 7
+FEATURES, CLASSES, BATCH = 64, 10, 256
+GOALS = {"schedule": 0.97, "callback": 0.9}
 
 
-def build(learning_rate):
+def build(learning_rate, width):
     model = keras.Sequential(
         [
             keras.Input((FEATURES,)),
-            keras.layers.Dense(512, activation="relu"),
-            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dense(width, activation="relu"),
+            keras.layers.Dense(width, activation="relu"),
             keras.layers.Dense(CLASSES, activation="softmax"),
         ]
     )
@@ -40,8 +46,8 @@ def build(learning_rate):
     return model
 
 
-def configurations(directory):
-    total = STEPS_PER_EPOCH * (REPEATS + 2)
+def configurations(directory, total):
+    """name -> (kind, factory returning (learning rate or schedule, callbacks)); `total` steps in the run."""
     return {
         "constant": ("baseline", lambda: (0.01, [])),
         "CyclicLR": ("schedule", lambda: (S.CyclicLR(0.001, 0.01, 50, mode="exp_range", gamma=0.999), [])),
@@ -51,7 +57,10 @@ def configurations(directory):
         ),
         "SnapshotCosineDecay": ("schedule", lambda: (S.SnapshotCosineDecay(0.01, total, 5), [])),
         "OneCycleLR": ("schedule", lambda: (S.OneCycleLR(0.01, total, three_phase=True), [])),
-        "callbacks.CyclicLR": ("callback", lambda: (0.01, [C.CyclicLR(0.001, 0.01, 50, mode="triangular2")])),
+        "callbacks.CyclicLRCallback": (
+            "callback",
+            lambda: (0.01, [C.CyclicLRCallback(0.001, 0.01, 50, mode="triangular2")]),
+        ),
         # Warmup spans the whole run so that the callback is active on every step.
         "callbacks.LearningRateWarmup": ("callback", lambda: (0.01, [C.LearningRateWarmup(total)])),
         # M = 4 snapshot files written during the run, as in a real one.
@@ -69,44 +78,60 @@ def configurations(directory):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="narrow MLP, 2048 samples, 3 timed rounds")
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 15)")
+    args = parser.parse_args()
+    repeats = args.repeats if args.repeats is not None else (3 if args.quick else 15)
+    samples, width = (2048, 128) if args.quick else (6144, 512)
+    steps_per_epoch = samples // BATCH
+    total = steps_per_epoch * (repeats + 2)  # warm-up epoch + timed epochs + one spare
+
     dlkit.set_seed(0, deterministic=False)
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(SAMPLES, FEATURES)).astype("float32")
-    y = rng.integers(0, CLASSES, size=SAMPLES)
+    x = rng.normal(size=(samples, FEATURES)).astype("float32")
+    y = rng.integers(0, CLASSES, size=samples)
+    kinds, fits, results = {}, {}, {}
     with tempfile.TemporaryDirectory() as directory:
-        runs = {}
-        for name, (kind, make) in configurations(directory).items():
+        for name, (kind, make) in configurations(directory, total).items():
+            kinds[name] = kind
             learning_rate, callbacks = make()
-            model = build(learning_rate)
-            model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=callbacks, verbose=0)  # warm-up: trace
-            runs[name] = (kind, model, callbacks, [], [])
-        for _ in range(REPEATS):
-            for _name, (_kind, model, callbacks, times, cpu_times) in runs.items():
-                start, cpu_start = time.perf_counter(), time.process_time()
-                model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=callbacks, verbose=0)
-                times.append(time.perf_counter() - start)
-                cpu_times.append(time.process_time() - cpu_start)
-    baseline = statistics.median(runs["constant"][3])
-    cpu_baseline = statistics.median(runs["constant"][4])
-    print(f"MLP 64-512-512-10, batch {BATCH}, {STEPS_PER_EPOCH} steps/epoch, median of {REPEATS} epochs")
-    print(f"constant learning rate: {baseline * 1e3 / STEPS_PER_EPOCH:.3f} ms/step")
-    # Wall-clock throughput is the goal's measure; the CPU-time ratio (all threads of this process) is a
-    # cross-check that shrugs off other processes competing for the cores.
-    print(
-        f"{'configuration':32s} {'kind':9s} {'ms/step':>8s} {'throughput vs constant':>23s} {'(CPU time)':>10s}  goal"
-    )
-    for name, (kind, _, _, times, cpu_times) in runs.items():
-        if kind == "baseline":
-            continue
-        median = statistics.median(times)
-        ratio = baseline / median
-        cpu_ratio = cpu_baseline / statistics.median(cpu_times)
-        goal = 0.97 if kind == "schedule" else 0.9
-        verdict = "ok" if ratio >= goal else "below"
+            model = build(learning_rate, width)
+            fits[name] = lambda model=model, callbacks=callbacks: model.fit(
+                x, y, batch_size=BATCH, epochs=1, callbacks=callbacks, verbose=0
+            )
+        constant = fits.pop("constant")
         print(
-            f"{name:32s} {kind:9s} {median * 1e3 / STEPS_PER_EPOCH:8.3f} {ratio:22.3f}x {cpu_ratio:9.3f}x"
-            f"  >= {goal} {verdict}"
+            f"MLP {FEATURES}-{width}-{width}-{CLASSES}, batch {BATCH}, {steps_per_epoch} steps/epoch; "
+            "time per epoch (one fit call), each configuration against the constant rate:"
         )
+        for name, fit in fits.items():
+            results[name] = compare(
+                {"constant": constant, name: fit},
+                repeats,
+                label="time/const",
+                title=f"{name} ({kinds[name]})",
+            )
+    # The goal's measure is wall-clock throughput (ratio of medians); the CPU-time ratio (all threads of this
+    # process) is a cross-check that other processes competing for the cores disturb much less.
+    print(
+        f"{'configuration':30s} {'kind':9s} {'ms/step':>8s} {'constant':>8s} {'throughput vs constant':>23s}"
+        f" {'(CPU time)':>10s}  goal"
+    )
+    verdicts = []
+    for name, timings in results.items():
+        baseline, timing = timings["constant"], timings[name]
+        throughput = baseline.median / timing.median
+        cpu_throughput = baseline.cpu_median / timing.cpu_median
+        goal = GOALS[kinds[name]]
+        verdicts.append(throughput >= goal)
+        print(
+            f"{name:30s} {kinds[name]:9s} {timing.median * 1e3 / steps_per_epoch:8.3f} "
+            f"{baseline.median * 1e3 / steps_per_epoch:8.3f} {throughput:22.3f}x {cpu_throughput:9.3f}x"
+            f"  >= {goal}: {'met' if throughput >= goal else 'NOT met'}"
+        )
+    note = " (--quick sizes: indicative only)" if args.quick else ""
+    print(f"goals met: {sum(verdicts)} of {len(verdicts)}{note}")
 
 
 if __name__ == "__main__":
