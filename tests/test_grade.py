@@ -183,7 +183,8 @@ def _points(batch, name):
 
 def test_gradebook_has_one_row_per_submission_in_order(batch):
     header = list(batch["rows"]["solution.ipynb"])
-    assert header == ["submission", "lab", *CHECKS, "total", "max_total", "status", "reasons"]
+    assert header == ["submission", "lab", *CHECKS, "total", "max_total", "status", "sandbox", "reasons"]
+    assert {row["sandbox"] for row in batch["rows"].values()} == {"bwrap"}
     assert batch["order"][:3] == ["solution.ipynb", "solution_again.ipynb", "blank.ipynb"]
     assert len(batch["order"]) == 3 + len(ATTACKS) + 2 + 4
     assert os.path.isfile(batch["tmp"] / "out" / "feedback" / "solution.html")

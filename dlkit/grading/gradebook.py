@@ -26,11 +26,11 @@ def _columns(rows):
 
 def gradebook_csv(rows):
     """The gradebook as CSV text: submission, lab, one column per check cell (points), total, max_total,
-    status, reasons."""
+    status, sandbox ("bwrap", or "none" for a run without isolation), reasons."""
     columns = _columns(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", "lab", *columns, "total", "max_total", "status", "reasons"])
+    writer.writerow(["submission", "lab", *columns, "total", "max_total", "status", "sandbox", "reasons"])
     for row in rows:
         earned = {exercise.grade_id: _points(exercise.points) for exercise in row.exercises}
         writer.writerow(
@@ -41,6 +41,7 @@ def gradebook_csv(rows):
                 _points(row.total),
                 _points(row.max_total),
                 row.status,
+                row.sandbox,
                 row.reasons,
             ]
         )

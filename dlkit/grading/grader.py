@@ -38,8 +38,9 @@ class ExerciseGrade:
 class SubmissionGrade:
     """One submission's row of the gradebook.
 
-    status: "graded" (the run finished), "timeout", "memory limit", "kernel died", or "invalid" (the file could
-    not be graded: not JSON, not a notebook, no matching lab).
+    status: "graded" (the run finished), "timeout", "memory limit", "cpu limit", "kernel died", "invalid" (the
+    file could not be graded: not JSON, not a notebook, no matching lab) or "error" (a grader failure).
+    sandbox: "bwrap" (the runs were isolated by bubblewrap) or "none" (graded with `sandbox=False`).
     """
 
     submission: str
@@ -50,6 +51,7 @@ class SubmissionGrade:
     max_total: float
     notes: list = dataclasses.field(default_factory=list)
     seconds: float = 0.0
+    sandbox: str = "bwrap"
 
     @property
     def total(self):
@@ -65,6 +67,7 @@ class SubmissionGrade:
             "submission": self.submission,
             "lab": self.lab,
             "status": self.status,
+            "sandbox": self.sandbox,
             "total": self.total,
             "max_total": self.max_total,
             "notes": list(self.notes),
@@ -96,7 +99,7 @@ class ReferenceRun:
     records: dict
 
 
-def reference_values(lab, *, timeout, memory_mb):
+def reference_values(lab, *, timeout, memory_mb, sandbox=True):
     """Runs the lab's source in the sandbox; returns a `ReferenceRun` whose `values` map every check cell's key
     to (value, rtol, atol).
 
@@ -105,7 +108,9 @@ def reference_values(lab, *, timeout, memory_mb):
             two different values (a non-deterministic hidden test).
     """
     notebook, _, _ = assemble(lab, {gid: [lab.notebook.cells[i].source] for gid, i in lab.solutions.items()})
-    run = run_sandboxed(notebook, timeout=timeout, memory_mb=memory_mb, extra_env={"DLKIT_FULL_SIZE": "0"})
+    run = run_sandboxed(
+        notebook, timeout=timeout, memory_mb=memory_mb, extra_env={"DLKIT_FULL_SIZE": "0"}, sandbox=sandbox
+    )
     try:
         records = read_records(run.record_path)
     finally:
@@ -170,7 +175,7 @@ def score(lab, reference, run, records, missing=()):
     return grades
 
 
-def _grade_one(path, lab, cells, reference, timeout, memory_mb):
+def _grade_one(path, lab, cells, reference, timeout, memory_mb, sandbox):
     name = os.path.basename(path)
     notebook, missing, duplicated = assemble(lab, cells)
     if not missing and code_fingerprint(notebook) == reference.fingerprint:
@@ -179,7 +184,11 @@ def _grade_one(path, lab, cells, reference, timeout, memory_mb):
         run, records = reference.run, reference.records
     else:
         run = run_sandboxed(
-            notebook, timeout=timeout, memory_mb=memory_mb, extra_env={"DLKIT_FULL_SIZE": "0"}
+            notebook,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            extra_env={"DLKIT_FULL_SIZE": "0"},
+            sandbox=sandbox,
         )
         try:
             records = read_records(run.record_path)
@@ -192,15 +201,18 @@ def _grade_one(path, lab, cells, reference, timeout, memory_mb):
         notes.append(_short(f"{run.status}: {run.detail}"))
     if duplicated:
         notes.append(f"cells with the same grade_id ({', '.join(duplicated)}): graded the first")
-    return SubmissionGrade(name, path, lab.name, status, exercises, lab.max_total, notes, run.seconds)
+    return SubmissionGrade(
+        name, path, lab.name, status, exercises, lab.max_total, notes, run.seconds, run.sandbox
+    )
 
 
-def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192):
+def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192, sandbox=True):
     """Grades submitted notebooks; returns one `SubmissionGrade` per submission, in the given order.
 
     Per submission: find its lab (solution grade_ids), assemble the instructor's source with the submission's
-    solution cells only, run it in the sandbox, and score its recorded values against the lab source's own
-    sandboxed run (once per lab). Bad submissions get status "invalid" and zero; the batch always goes on.
+    solution cells only, run it in the bubblewrap sandbox (`dlkit.grading.bwrap`), and score its recorded values
+    against the lab source's own sandboxed run (once per lab). Bad submissions get status "invalid" and zero;
+    the batch always goes on.
 
     Example:
 
@@ -213,13 +225,17 @@ def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192):
         jobs: Integer >= 1. Submissions graded in parallel.
         timeout: Number > 0. Wall-clock seconds per run (kernel start included).
         memory_mb: Integer >= 64 or None. Address-space limit per run (POSIX only).
+        sandbox: Boolean. False runs every notebook (the reference included) without isolation, as the grader's
+            user with its files, environment and network; every row is then marked `sandbox="none"`. Only for
+            trusted submissions.
 
     Returns:
         A list of `SubmissionGrade`.
 
     Raises:
         ValueError: on bad arguments, duplicate file names, or a lab source that breaks the lab format.
-        GradingError: if a lab's source fails its own reference run.
+        GradingError: if a lab's source fails its own reference run, or `sandbox` and bubblewrap cannot start
+            here (the message says how to install it).
     """
     from dlkit._checks import check_float, check_int
 
@@ -238,6 +254,16 @@ def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192):
         raise ValueError(
             f"Argument `submissions` must have unique file names. Repeated: {', '.join(repeated)}"
         )
+    if not isinstance(sandbox, bool):
+        raise ValueError(f"Argument `sandbox` must be True or False. Received: sandbox={sandbox!r}")
+    if sandbox:
+        from dlkit.grading.bwrap import SandboxUnavailableError, check_sandbox
+
+        try:
+            check_sandbox()  # before anything runs: refuse rather than grade unprotected
+        except SandboxUnavailableError as error:
+            raise GradingError(str(error)) from None
+    mode = "bwrap" if sandbox else "none"
     sources = find_sources(source)
     ids = {lab: solution_ids_of(path) for lab, path in sources.items()}
 
@@ -252,7 +278,7 @@ def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192):
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
-            name: pool.submit(reference_values, lab, timeout=timeout, memory_mb=memory_mb)
+            name: pool.submit(reference_values, lab, timeout=timeout, memory_mb=memory_mb, sandbox=sandbox)
             for name, lab in labs.items()
         }
         references = {name: future.result() for name, future in futures.items()}
@@ -262,18 +288,20 @@ def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192):
                 futures.append(None)
             else:
                 futures.append(
-                    pool.submit(_grade_one, path, labs[lab], cells, references[lab], timeout, memory_mb)
+                    pool.submit(
+                        _grade_one, path, labs[lab], cells, references[lab], timeout, memory_mb, sandbox
+                    )
                 )
         rows = []
         for (path, lab, cells), future in zip(plans, futures, strict=True):
             if future is None:
-                rows.append(
-                    SubmissionGrade(os.path.basename(path), path, "", "invalid", [], 0, [_short(cells)])
-                )
+                name = os.path.basename(path)
+                rows.append(SubmissionGrade(name, path, "", "invalid", [], 0, [_short(cells)], sandbox=mode))
             else:
                 try:
                     rows.append(future.result())
                 except Exception as error:  # never lose the batch to one submission
                     note = _short(f"grader error: {type(error).__name__}: {error}")
-                    rows.append(SubmissionGrade(os.path.basename(path), path, lab, "error", [], 0, [note]))
+                    name = os.path.basename(path)
+                    rows.append(SubmissionGrade(name, path, lab, "error", [], 0, [note], sandbox=mode))
     return rows

@@ -1,12 +1,15 @@
-"""`run_sandboxed`: executes a notebook's code cells in a separate process with a wall-clock timeout and a
-memory limit.
+"""`run_sandboxed`: executes a notebook's code cells in a separate process, isolated by bubblewrap, with a
+wall-clock timeout and limits on memory, CPU time and file size.
 
-The grader (parent) starts this file as a script, the *runner*, in a new session with its output discarded. The
-runner limits its own address space (POSIX `RLIMIT_AS`), then runs the code cells one by one in an IPython
-shell (magics work; an error in a cell does not stop the next one, like nbclient's `allow_errors`) and reports
-each cell's error name to a progress file. The parent kills the whole session at the wall-clock limit. Hidden
-tests append their values to the record file named by `DLKIT_GRADING_RECORD` as they run, so whatever ends
-the run (timeout, `os._exit`, a crash, `MemoryError`), the values recorded so far stay on disk.
+The grader (parent) starts this file as a script, the *runner*, in a new session with its output discarded;
+by default inside a bubblewrap sandbox (`dlkit.grading.bwrap`: its own file system view, user, PID and
+network namespaces, an allow-listed environment; everything it starts dies with it). The runner reads its
+cells from stdin (they never touch the disk it can see), sets its own limits (`RLIMIT_AS`, `RLIMIT_CPU`,
+`RLIMIT_FSIZE`), then runs the cells one by one in an IPython shell (magics work; an error in a cell does not
+stop the next one, like nbclient's `allow_errors`) and reports each cell's error name to a progress file. The
+parent kills the whole session at the wall-clock limit. Hidden tests append their values to the record file
+named by `DLKIT_GRADING_RECORD` as they run, so whatever ends the run (timeout, `os._exit`, a crash,
+`MemoryError`), the values recorded so far stay on disk. Those two files are the run's only way out.
 
 The runner is the student's process, so the progress file is advisory (it only words the feedback); points
 come from the recorded values alone, compared in the parent (see docs/grading.md).
@@ -26,16 +29,22 @@ import time
 
 RECORD_ENV = "DLKIT_GRADING_RECORD"
 MAX_ERROR_TEXT = 300
+MAX_PROGRESS_BYTES = 4 * 1024 * 1024
+FILE_MB = 256  # RLIMIT_FSIZE: the largest file a run may write (the record file included)
+CPU_PER_WALL_SECOND = 2  # RLIMIT_CPU per process = this x the wall-clock timeout (TensorFlow runs 2+ threads)
+SIGNAL_STATUS = {signal.SIGXCPU: "cpu limit"} if hasattr(signal, "SIGXCPU") else {}
 
 
 @dataclasses.dataclass
 class SandboxRun:
     """What one sandboxed run left behind.
 
-    status: "ok" (every cell ran), "timeout", "memory limit" (a cell raised MemoryError) or "kernel died".
+    status: "ok" (every cell ran), "timeout", "memory limit" (a cell raised MemoryError), "cpu limit" (killed
+    by RLIMIT_CPU) or "kernel died".
     record_path: the JSON-lines record file (read it before `cleanup`).
     errors: {cell index: "Name: message"} for each cell whose output holds an error.
     executed: the indices of cells that finished.
+    sandbox: "bwrap" (isolated) or "none" (`sandbox=False`: the grader's user, files and network).
     """
 
     status: str
@@ -45,6 +54,7 @@ class SandboxRun:
     seconds: float
     workdir: str
     detail: str = ""
+    sandbox: str = "bwrap"
 
     def cleanup(self):
         import shutil
@@ -53,7 +63,8 @@ class SandboxRun:
 
 
 def _kill(process):
-    """Kills the runner's session (the runner if still there, and what it started); POSIX, else the runner."""
+    """Kills the runner's session (bwrap or the runner if still there, and what it started); POSIX, else the
+    runner."""
     try:
         if hasattr(os, "killpg"):
             os.killpg(process.pid, signal.SIGKILL)
@@ -63,79 +74,108 @@ def _kill(process):
         pass
 
 
-def run_sandboxed(notebook, *, timeout, memory_mb, extra_env=None):
+def _command(workdir, sandbox, extra_env):
+    """(argv, cwd, env, progress file as the runner sees it) of a run, sandboxed or not."""
+    runner = [sys.executable, os.path.abspath(__file__)]
+    env = {**(extra_env or {}), "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+    if sandbox:
+        from dlkit.grading import bwrap
+
+        env.update({RECORD_ENV: bwrap.INSIDE_RECORD, "IPYTHONDIR": "/tmp/ipython"})
+        argv = bwrap.build_command(bwrap.check_sandbox(), workdir, runner)
+        return argv, workdir, bwrap.sandbox_env(env), bwrap.INSIDE_PROGRESS
+    # --no-sandbox: the old way, with the grader's whole environment.
+    env.update(
+        {RECORD_ENV: os.path.join(workdir, "record.jsonl"), "IPYTHONDIR": os.path.join(workdir, "ipython")}
+    )
+    os.makedirs(os.path.join(workdir, "run"))
+    env = {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ, **env}
+    return runner, os.path.join(workdir, "run"), env, os.path.join(workdir, "progress.jsonl")
+
+
+def run_sandboxed(
+    notebook, *, timeout, memory_mb, extra_env=None, sandbox=True, cpu_seconds=None, file_mb=FILE_MB
+):
     """Runs the code cells of `notebook` (an nbformat node; not changed) in a fresh runner process.
 
-    The run happens in a new temporary folder (the working directory; IPython's folder too), with
-    `DLKIT_GRADING_RECORD` pointing to a fresh file there.
+    Sandboxed (the default), the run sees only what `dlkit.grading.bwrap` binds and a private `/tmp/run` as its
+    working folder and HOME; `DLKIT_GRADING_RECORD` names its record file. With `sandbox=False` it runs as
+    before: the grader's user, environment, files and network, in a new temporary working folder.
 
     Args:
         notebook: nbformat v4 node.
         timeout: Float > 0. Wall-clock seconds for the whole run, interpreter start included.
         memory_mb: Integer > 0 or None. Address-space limit of the run (POSIX `RLIMIT_AS`).
         extra_env: dict or None. More environment variables for the run.
+        sandbox: Boolean. Run inside bubblewrap.
+        cpu_seconds: Number > 0 or None. CPU-time limit per process (`RLIMIT_CPU`); None: 2 x `timeout`.
+        file_mb: Integer > 0 or None. Largest file the run may write (`RLIMIT_FSIZE`).
 
     Returns:
         A `SandboxRun`; call its `cleanup()` when done with the record file.
+
+    Raises:
+        dlkit.grading.bwrap.SandboxUnavailableError: if `sandbox` and bubblewrap cannot start here.
     """
     workdir = tempfile.mkdtemp(prefix="dlkit-grade-")
-    run_dir = os.path.join(workdir, "run")
-    os.makedirs(run_dir)
-    progress_path = os.path.join(workdir, "progress.jsonl")
-    record_path = os.path.join(workdir, "record.jsonl")
-    spec_path = os.path.join(workdir, "spec.json")
-    open(record_path, "w").close()
+    try:
+        record_path = os.path.join(workdir, "record.jsonl")
+        progress_path = os.path.join(workdir, "progress.jsonl")
+        for path in (record_path, progress_path):
+            open(path, "w").close()
+        argv, cwd, env, progress_inside = _command(workdir, sandbox, extra_env)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     cells = [[index, cell.source] for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
-    with open(spec_path, "w", encoding="utf-8") as f:
-        json.dump({"cells": cells, "progress": progress_path, "memory_mb": memory_mb}, f)
-    env = dict(os.environ)
-    env.update(extra_env or {})
-    env.update(
-        {
-            RECORD_ENV: record_path,
-            "IPYTHONDIR": os.path.join(workdir, "ipython"),
-            "MPLBACKEND": "Agg",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    cpu_seconds = CPU_PER_WALL_SECOND * float(timeout) if cpu_seconds is None else cpu_seconds
+    limits = {"memory_mb": memory_mb, "cpu_seconds": cpu_seconds, "file_mb": file_mb}
+    spec = json.dumps({"cells": cells, "progress": progress_inside, **limits}).encode("utf-8")
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, os.path.abspath(__file__), spec_path],
-        cwd=run_dir,
+        argv,
+        cwd=cwd,
         env=env,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        process.wait(timeout=float(timeout))
+        process.communicate(spec, timeout=float(timeout))
         killed = False
     except subprocess.TimeoutExpired:
         killed = True
-    _kill(process)
-    process.wait()
+    finally:
+        # Kills bwrap's session; its --die-with-parent then ends the PID namespace, with every process in it.
+        _kill(process)
+        process.wait()
+        if process.stdin:
+            process.stdin.close()
     seconds = time.perf_counter() - start
     status, detail, errors, executed = _read_progress(progress_path)
+    code = process.returncode
+    signum = -code if code < 0 else code - 128 if sandbox and code > 128 else 0  # bwrap exits 128 + signal
     if killed:
         status, detail = "timeout", f"still running after {timeout:g} s"
+    elif signum in SIGNAL_STATUS:
+        status, detail = SIGNAL_STATUS[signum], f"more than {cpu_seconds:g} s of CPU time in one process"
     elif status is None:
-        status, detail = "kernel died", f"the process ended early (exit code {process.returncode})"
-    return SandboxRun(status, record_path, errors, executed, seconds, workdir, detail)
+        status, detail = "kernel died", f"the process ended early (exit code {code})"
+    mode = "bwrap" if sandbox else "none"
+    return SandboxRun(status, record_path, errors, executed, seconds, workdir, detail, mode)
 
 
 def _read_progress(path):
+    from dlkit.grading.compare import read_run_file
+
     status, detail, errors, executed = None, "", {}, set()
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            lines = f.read(16 * 1024 * 1024).splitlines()
-    except OSError:
-        return status, detail, errors, executed
-    for line in lines:
+    for line in read_run_file(path, MAX_PROGRESS_BYTES).splitlines():
         try:
             event = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested JSON raises RecursionError
             continue
         if not isinstance(event, dict):
             continue
@@ -144,20 +184,43 @@ def _read_progress(path):
             if event.get("error"):
                 errors[event["cell"]] = str(event["error"])[:MAX_ERROR_TEXT]
         elif isinstance(event.get("status"), str):
-            status, detail = event["status"], str(event.get("detail", ""))[:MAX_ERROR_TEXT]
+            status, detail = event["status"][:40], str(event.get("detail", ""))[:MAX_ERROR_TEXT]
     return status, detail, errors, executed
 
 
-def _runner(spec_path):
-    """The runner process: executes the spec's cells in an IPython shell and reports to the progress file."""
-    with open(spec_path, encoding="utf-8") as f:
-        spec = json.load(f)
-    os.remove(spec_path)  # the cells (hidden tests included) are not left on disk for the run to read
-    if spec["memory_mb"] and sys.platform != "win32":
-        import resource
+def _set_limits(spec):
+    """The run's limits, set in the runner itself before any cell (its children inherit them)."""
+    if sys.platform == "win32":
+        return
+    import resource
 
-        limit = int(spec["memory_mb"]) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    def limit(which, soft, hard):
+        ceiling = resource.getrlimit(which)[1]  # a limit can only be lowered: stay under the grader's own
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        resource.setrlimit(which, (soft, hard))
+
+    if spec["memory_mb"]:
+        size = int(spec["memory_mb"]) * 1024 * 1024
+        limit(resource.RLIMIT_AS, size, size)
+    if spec["cpu_seconds"]:
+        # Soft limit: SIGXCPU ends the process; the hard one (SIGKILL) a few seconds later if it is caught.
+        seconds = max(1, int(spec["cpu_seconds"]))
+        limit(resource.RLIMIT_CPU, seconds, seconds + 5)
+    if spec["file_mb"]:
+        size = int(spec["file_mb"]) * 1024 * 1024
+        limit(resource.RLIMIT_FSIZE, size, size)
+    limit(resource.RLIMIT_CORE, 0, 0)  # a crash (or SIGXCPU) leaves no core file
+
+
+def _runner():
+    """The runner process: reads its spec from stdin, executes the cells in an IPython shell and reports to the
+    progress file."""
+    spec = json.loads(sys.stdin.buffer.read())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # a cell reading stdin gets end-of-file, as before
+    os.close(devnull)
+    _set_limits(spec)
     progress = open(spec["progress"], "a", encoding="utf-8", buffering=1)
 
     def report(**event):
@@ -188,4 +251,4 @@ def _runner(spec_path):
 
 
 if __name__ == "__main__":
-    _runner(sys.argv[1])
+    _runner()
