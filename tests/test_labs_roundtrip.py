@@ -1,8 +1,9 @@
 """Release/grade round trip over every lab in labs/ (nbgrader's `validate` and `validate --invert`).
 
 For each graded lab: its source (the solution) grades full marks with every check cell earning its points, and
-its student release grades zero with every check cell failing — so no check can pass on a blank notebook.
-Labs without graded exercises (no nbgrader solution cells, e.g. a setup lab) are skipped.
+its student release grades zero with every check cell failing — so no check can pass on a blank notebook. The
+solution is a submission like any other: it runs in its own sandbox, never reusing the reference run.
+The labs without graded exercises are named in UNGRADED (a graded lab that lost its nbgrader metadata fails).
 
 All labs are graded in one batch (two sandboxed runs at a time), then each lab's rows are asserted on its own.
 """
@@ -26,7 +27,8 @@ def _is_graded(path):
     return any(cell.get("metadata", {}).get("nbgrader", {}).get("solution") for cell in cells)
 
 
-GRADED = [lab for lab in LABS if _is_graded(lab)]
+UNGRADED = {"00_setup.ipynb"}
+GRADED = [lab for lab in LABS if os.path.basename(lab) not in UNGRADED]
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +47,11 @@ def graded_rows(tmp_path_factory):
 
 @pytest.mark.parametrize("lab", LABS, ids=[os.path.basename(p).removesuffix(".ipynb") for p in LABS])
 def test_solution_grades_full_marks_and_release_grades_zero(lab, graded_rows):
-    if lab not in GRADED:
-        pytest.skip("no graded exercises in this lab")
     name = os.path.basename(lab)
+    if name in UNGRADED:
+        assert not _is_graded(lab), f"{name} has graded exercises: remove it from UNGRADED"
+        return
+    assert _is_graded(lab), f"{name} has no nbgrader solution cells"
     solved, blank = graded_rows[name]
 
     lab_name = name.removesuffix(".ipynb")

@@ -1,7 +1,6 @@
 """`grade`: scores submitted lab notebooks against the instructor's source, one sandboxed run each."""
 
 import dataclasses
-import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -80,28 +79,8 @@ def _short(text):
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 
-def code_fingerprint(notebook):
-    """A hash of a notebook's code cells' sources: equal fingerprints run exactly the same code."""
-    digest = hashlib.sha256()
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            digest.update(cell.source.encode("utf-8") + b"\0")
-    return digest.hexdigest()
-
-
-@dataclasses.dataclass
-class ReferenceRun:
-    """The instructor source's own sandboxed run: expected values, and the run itself for reuse."""
-
-    values: dict
-    fingerprint: str
-    run: object
-    records: dict
-
-
 def reference_values(lab, *, timeout, memory_mb, sandbox=True):
-    """Runs the lab's source in the sandbox; returns a `ReferenceRun` whose `values` map every check cell's key
-    to (value, rtol, atol).
+    """Runs the lab's source in the sandbox; returns a dict mapping every check cell's key to (value, rtol, atol).
 
     Raises:
         GradingError: if the source's run fails, a check cell raises, or a key is missing or recorded with
@@ -134,7 +113,7 @@ def reference_values(lab, *, timeout, memory_mb, sandbox=True):
                 raise GradingError(f"{where}: key {key!r} was recorded with different values (seed it)")
             entry = entries[0]
             reference[key] = (entry["value"], float(entry.get("rtol", 1e-5)), float(entry.get("atol", 1e-6)))
-    return ReferenceRun(reference, code_fingerprint(notebook), run, records)
+    return reference
 
 
 def score(lab, reference, run, records, missing=()):
@@ -178,23 +157,20 @@ def score(lab, reference, run, records, missing=()):
 def _grade_one(path, lab, cells, reference, timeout, memory_mb, sandbox):
     name = os.path.basename(path)
     notebook, missing, duplicated = assemble(lab, cells)
-    if not missing and code_fingerprint(notebook) == reference.fingerprint:
-        # The submission's solutions are the instructor's own, character for character: the assembled notebook
-        # is the reference run's code, so its (deterministic) run is reused instead of repeated.
-        run, records = reference.run, reference.records
-    else:
-        run = run_sandboxed(
-            notebook,
-            timeout=timeout,
-            memory_mb=memory_mb,
-            extra_env={"DLKIT_FULL_SIZE": "0"},
-            sandbox=sandbox,
-        )
-        try:
-            records = read_records(run.record_path)
-        finally:
-            run.cleanup()
-    exercises = score(lab, reference.values, run, records, missing)
+    # Always a run of its own, even for a submission whose solutions are the instructor's own character for
+    # character: reusing the reference run would make the round trip compare that run with itself.
+    run = run_sandboxed(
+        notebook,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        extra_env={"DLKIT_FULL_SIZE": "0"},
+        sandbox=sandbox,
+    )
+    try:
+        records = read_records(run.record_path)
+    finally:
+        run.cleanup()
+    exercises = score(lab, reference, run, records, missing)
     status = "graded" if run.status == "ok" else run.status
     notes = []
     if run.status != "ok":
