@@ -4,6 +4,7 @@
 #   make test           unit tests + nbval over labs/
 #   make lab            JupyterLab on labs/
 #   make bench          benchmarks/ (ratios vs Keras built-ins and peers)
+#   make stress         distributed keras-tuner search 20 times under CPU load (STRESS_ARGS="--runs 5 --no-load"); not in CI
 #   make lint           ruff check + ruff format --check
 
 PYTHON ?= python3
@@ -17,7 +18,7 @@ WORKERS ?= 2
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test unit nbval lab bench lint clean venv
+.PHONY: run test unit nbval lab bench stress lint clean venv
 
 venv: $(STAMP)
 
@@ -38,6 +39,9 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+stress: $(STAMP)
+	$(BIN)/python benchmarks/stress_distributed_search.py $(STRESS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check dlkit tests benchmarks
