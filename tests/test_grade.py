@@ -363,3 +363,22 @@ def test_a_broken_source_stops_grading_with_a_clear_error(tmp_path):
     submission = shutil.copy(FIXTURE, tmp_path / "alice.ipynb")
     with pytest.raises(GradingError, match="first error: cell 1 raised RuntimeError: broken setup"):
         grade([str(submission)], source=str(labs), timeout=60, memory_mb=None)
+
+
+def test_a_source_whose_check_cell_records_only_guessable_values_is_refused(tmp_path):
+    # ex1's hidden test records a flag instead of the scaled array: a patched `record` could forge it.
+    labs = tmp_path / "labs"
+    labs.mkdir()
+    notebook = nbformat.read(FIXTURE, as_version=4)
+    check = next(c for c in notebook.cells if "scale_hidden" in c.source)
+    check.source = check.source.replace(
+        'dlkit.grading.record("scale_hidden", scale(np.arange(6.0).reshape(2, 3), -1.5))',
+        'dlkit.grading.record("scale_hidden", bool(scale(np.ones(2), 2.0)[0] == 2.0))',
+    )
+    assert "bool(scale" in check.source
+    _write(notebook, labs / "01_fixture.ipynb")
+    submission = shutil.copy(FIXTURE, tmp_path / "alice.ipynb")
+    with pytest.raises(
+        GradingError, match=r"check cell 'ex1_scale_check' records only guessable values \(scale_hidden\)"
+    ):
+        grade([str(submission)], source=str(labs), timeout=120, memory_mb=None)

@@ -118,6 +118,24 @@ def test_release_rejects_unbalanced_hidden_tests_and_stray_solution_markers():
         release_notebook(new_notebook(cells=[stray]))
 
 
+def test_release_refuses_check_cells_that_record_only_guessable_values():
+    solution = new_code_cell(
+        "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
+        metadata=_meta("ex1", solution=True),
+    )
+    weak = new_code_cell(
+        "check(f)\n### BEGIN HIDDEN TESTS\nrecord('ex1_ok', bool(f(1) == 1))\n### END HIDDEN TESTS",
+        metadata=_meta("ex1_check", grade=True, points=1),
+    )
+    notebook = new_notebook(cells=[solution, weak])
+    before = copy.deepcopy(notebook)
+    with pytest.raises(
+        ValueError, match=r"^Lab 05_weak: check cell 'ex1_check' records only obviously guessable"
+    ):
+        release_notebook(notebook, name="05_weak")
+    assert notebook == before  # refused before any cell was changed
+
+
 def test_release_refuses_to_overwrite_the_source_and_checks_arguments(tmp_path):
     with pytest.raises(ValueError, match="out_dir"):
         release(FIXTURE, os.path.dirname(FIXTURE))
@@ -140,3 +158,15 @@ def test_cli_release(tmp_path, capsys):
     assert main(["release", "--labs-dir", str(labs), "--out", str(tmp_path / "all")]) == 2
     assert "'ex1_scale'" in capsys.readouterr().err
     assert main(["release", "07", "--labs-dir", str(labs), "--out", str(out)]) == 2
+    # A check cell whose hidden tests record only a shape: refused, with the lab and the cell named.
+    weak = copy.deepcopy(notebook)
+    weak.cells[4].source = (
+        "check_scale(scale)\n### BEGIN HIDDEN TESTS\n"
+        "dlkit.grading.record('scale_hidden', list(scale(np.ones(3), 2.0).shape))\n### END HIDDEN TESTS"
+    )
+    nbformat.write(weak, str(labs / "03_weak.ipynb"))
+    capsys.readouterr()
+    assert main(["release", "03", "--labs-dir", str(labs), "--out", str(tmp_path / "weak")]) == 2
+    error = capsys.readouterr().err
+    assert "Lab 03_weak: check cell 'ex1_scale_check' records only obviously guessable values" in error
+    assert not os.path.exists(tmp_path / "weak" / "03_weak.ipynb")

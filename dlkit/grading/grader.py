@@ -14,6 +14,7 @@ from dlkit.grading.assemble import (
     solution_ids_of,
 )
 from dlkit.grading.compare import canonical, read_records, values_match
+from dlkit.grading.record_audit import audit_reference
 from dlkit.grading.sandbox import run_sandboxed
 
 MAX_REASON = 160
@@ -113,6 +114,11 @@ def reference_values(lab, *, timeout, memory_mb, sandbox=True):
                 raise GradingError(f"{where}: key {key!r} was recorded with different values (seed it)")
             entry = entries[0]
             reference[key] = (entry["value"], float(entry.get("rtol", 1e-5)), float(entry.get("atol", 1e-6)))
+    # A check cell whose values a student could guess (flags, shapes, small configs) could be forged by a
+    # patched `record`: refuse the source rather than hand out points for it.
+    weak = audit_reference({check.grade_id: {k: reference[k][0] for k in check.keys} for check in lab.checks})
+    if weak:
+        raise GradingError(f"{where}: {'; '.join(weak)}")
     return reference
 
 

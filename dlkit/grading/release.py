@@ -78,23 +78,34 @@ def strip_hidden_tests(source, where="cell"):
     return _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, (), where)
 
 
-def release_notebook(notebook):
+def release_notebook(notebook, name=None):
     """Turns a lab's source notebook (an `nbformat` node, changed in place) into the student version.
 
     In solution cells each `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes `# YOUR CODE HERE` and
     `raise NotImplementedError()` (markdown: `YOUR ANSWER HERE`) at the marker's indentation; every
     `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS` region is removed; outputs and execution counts are
-    cleared; metadata (nbgrader's included) is kept.
+    cleared; metadata (nbgrader's included) is kept. The notebook is left unchanged if it is refused.
+
+    Args:
+        notebook: An `nbformat` notebook node: the lab's source, with solutions and hidden tests.
+        name: String or None. The lab's name, for error messages.
 
     Returns:
         `notebook`.
 
     Raises:
         ValueError: on a code solution cell without markers, markers in a cell that is not a solution cell,
-            or unbalanced markers; the message names the cell's grade_id.
+            unbalanced markers, or a check cell whose hidden tests record only obviously guessable values
+            (`dlkit.grading.record_audit.audit_source`: a forged `record` could score it); the message names
+            the lab and the cell's grade_id.
     """
+    # Imported here: record_audit builds on this module's markers and cell helpers.
+    from dlkit.grading.record_audit import audit_source
+
+    lab = f"Lab {name}" if name else "Lab"
+    sources = []
     for index, cell in enumerate(notebook.cells):
-        where = f"Lab cell {cell_name(cell, index)}"
+        where = f"{lab}, cell {cell_name(cell, index)}" if name else f"Lab cell {cell_name(cell, index)}"
         stub = MARKDOWN_STUB if cell.cell_type == "markdown" else CODE_STUB
         source, solutions = strip_solutions(cell.source, where, stub)
         source, _ = strip_hidden_tests(source, where)
@@ -108,6 +119,11 @@ def release_notebook(notebook):
                 f"{where} holds `{BEGIN_SOLUTION}` markers but is not a solution cell "
                 '(set "solution": true in its nbgrader metadata).'
             )
+        sources.append(source)
+    problems = audit_source(notebook)
+    if problems:
+        raise ValueError(f"{lab}: {'; '.join(problems)}.")
+    for cell, source in zip(notebook.cells, sources, strict=True):
         cell.source = source
         if cell.cell_type == "code":
             cell.outputs = []
@@ -148,7 +164,8 @@ def release(source_path, out_dir):
 
     Raises:
         ValueError: if `source_path` is not a file, `out_dir` is the source's folder, or the notebook breaks
-            the lab format (see `release_notebook`).
+            the lab format or records only guessable values in a check cell (see `release_notebook`); then
+            nothing is written.
     """
     import nbformat
 
@@ -164,7 +181,7 @@ def release(source_path, out_dir):
             f"Received: out_dir={out_dir!r}"
         )
     notebook = nbformat.read(source_path, as_version=4)
-    release_notebook(notebook)
+    release_notebook(notebook, name=os.path.basename(source_path).removesuffix(".ipynb"))
     path = os.path.join(out_dir, os.path.basename(source_path))
     write_atomic(path, nbformat.writes(notebook) + "\n")
     return path
