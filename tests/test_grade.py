@@ -18,7 +18,7 @@ from dlkit.cli import main
 from dlkit.grading import GradingError, grade, release
 from dlkit.grading.assemble import SubmissionError, load_source, load_submission, match_lab
 from dlkit.grading.compare import values_match
-from dlkit.grading.record import to_plain
+from dlkit.grading.records import to_plain
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "grading")
 LABS = os.path.join(DATA, "labs")
@@ -79,7 +79,7 @@ ATTACKS = {
         # Claims a huge tolerance, and turns every boolean into True: the grader ignores a student's
         # tolerances, and a check cell needs ALL its keys right.
         "import sys, dlkit.grading\n"
-        "_original = sys.modules['dlkit.grading.record'].record\n"
+        "_original = sys.modules['dlkit.grading.records'].record\n"
         "def fake_record(key, value, **kwargs):\n"
         "    value = True if isinstance(value, bool) else value\n"
         "    return _original(key, value, rtol=1e9, atol=1e9)\n"

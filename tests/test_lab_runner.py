@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 from dlkit.cli import build_parser
-from dlkit.lab_runner import LabRun, find_labs, format_table, run_lab, run_labs
+from dlkit.lab_files import find_labs
+from dlkit.lab_runner import LabRun, format_table, run_lab, run_labs
 from dlkit.progress import Progress
 from dlkit.results_table import ResultsTable
 

@@ -11,8 +11,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from dlkit.grading import release
-from dlkit.grading.record import to_plain
 from dlkit.grading.record_audit import audit_reference, audit_source, weak_value
+from dlkit.grading.records import to_plain
 
 LABS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "labs")
 LABS = sorted(glob.glob(os.path.join(LABS_DIR, "[0-9][0-9]_*.ipynb")))

@@ -25,7 +25,7 @@ import pytest
 import dlkit.grading.grader
 from dlkit.cli import main
 from dlkit.grading import GradingError, bwrap, grade, release
-from dlkit.grading.compare import read_records
+from dlkit.grading.records import read_records
 from dlkit.grading.sandbox import run_sandboxed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

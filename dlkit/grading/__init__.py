@@ -2,7 +2,7 @@
 
 from dlkit.grading.gradebook import write_gradebook
 from dlkit.grading.grader import ExerciseGrade, GradingError, SubmissionGrade, grade
-from dlkit.grading.record import record
+from dlkit.grading.records import record
 from dlkit.grading.release import release, release_notebook
 
 __all__ = [

@@ -3,11 +3,10 @@
 import ast
 import copy
 import dataclasses
-import glob
 import json
 import os
 
-from dlkit.grading.release import (
+from dlkit.grading.lab_format import (
     CODE_STUB,
     cell_name,
     is_check_cell,
@@ -15,6 +14,7 @@ from dlkit.grading.release import (
     nbgrader_meta,
     strip_solutions,
 )
+from dlkit.lab_files import find_labs, lab_name
 
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
 
@@ -90,7 +90,7 @@ def load_source(path):
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
-    name = os.path.basename(path).removesuffix(".ipynb")
+    name = lab_name(path)
     solutions, checks, seen_ids, seen_keys, pending = {}, [], set(), {}, []
     for index, cell in enumerate(notebook.cells):
         grade_id = nbgrader_meta(cell).get("grade_id")
@@ -147,12 +147,12 @@ def find_sources(source_dir):
         raise ValueError(
             f"Argument `source` must be a folder of lab notebooks. Received: source={source_dir!r}"
         )
-    paths = sorted(glob.glob(os.path.join(source_dir, "[0-9][0-9]_*.ipynb")))
+    paths = find_labs(source_dir)
     if not paths:
         raise ValueError(
             f"Argument `source` holds no lab notebooks (NN_name.ipynb). Received: source={source_dir!r}"
         )
-    return {os.path.basename(p).removesuffix(".ipynb"): p for p in paths}
+    return {lab_name(p): p for p in paths}
 
 
 def load_submission(path):

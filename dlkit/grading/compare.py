@@ -1,70 +1,7 @@
-"""Reading record files and comparing a student's recorded values with the instructor's."""
+"""Comparing a student's recorded values with the instructor's (values as `dlkit.grading.records` writes them)."""
 
 import json
 import math
-import os
-import stat
-
-# What a run may write is bounded when read: a submission could fill its record file with gigabytes, one
-# enormous line, or JSON nested deeper than the parser's recursion limit.
-MAX_RECORD_BYTES = 64 * 1024 * 1024
-MAX_RECORD_LINE = 16 * 1024 * 1024
-MAX_DEPTH = 64  # nesting of a recorded value; arrays of any sensible rank in dicts stay far below
-
-
-def read_run_file(path, limit):
-    """Reads at most `limit` bytes of a file a run wrote, as text; "" if it is not a regular file.
-
-    Never follows a symlink and never blocks (a run could swap its file for a link to a secret or a FIFO).
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return ""
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return ""
-        return f.read(limit).decode("utf-8", errors="replace")
-
-
-def _depth_ok(value, limit=MAX_DEPTH):
-    """Whether `value` nests at most `limit` deep (iterative: a deep value must not exhaust the stack)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return True
-
-
-def read_records(path):
-    """Returns {key: [record, ...]} from a JSON-lines record file, in file order.
-
-    A submission may write anything into the file: only the first `MAX_RECORD_BYTES` are read, and lines that
-    are malformed, longer than `MAX_RECORD_LINE`, nested deeper than `MAX_DEPTH` or not a record are skipped
-    (a bad line costs at most the points of the key it claims). Each record is a dict with "key", "value", and
-    "rtol"/"atol" (read only from the instructor's run).
-    """
-    records = {}
-    for line in read_run_file(path, MAX_RECORD_BYTES).splitlines():
-        if len(line) > MAX_RECORD_LINE:
-            continue
-        try:
-            entry = json.loads(line)
-        except (ValueError, RecursionError):  # the parser raises RecursionError on deep nesting
-            continue
-        if (
-            isinstance(entry, dict)
-            and isinstance(entry.get("key"), str)
-            and "value" in entry
-            and _depth_ok(entry)
-        ):
-            records.setdefault(entry["key"], []).append(entry)
-    return records
 
 
 def canonical(value):

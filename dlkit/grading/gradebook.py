@@ -7,7 +7,7 @@ import json
 import os
 import re
 
-from dlkit.grading.release import write_atomic
+from dlkit.atomic_write import write_atomic
 
 
 def _points(value):

@@ -13,8 +13,9 @@ from dlkit.grading.assemble import (
     match_lab,
     solution_ids_of,
 )
-from dlkit.grading.compare import canonical, read_records, values_match
+from dlkit.grading.compare import canonical, values_match
 from dlkit.grading.record_audit import audit_reference
+from dlkit.grading.records import read_records
 from dlkit.grading.sandbox import run_sandboxed
 
 MAX_REASON = 160
@@ -80,6 +81,17 @@ def _short(text):
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 
+def _run_and_read(notebook, timeout, memory_mb, sandbox):
+    """One graded run (default size), its records read back, its private folder removed: (run, records)."""
+    run = run_sandboxed(
+        notebook, timeout=timeout, memory_mb=memory_mb, extra_env={"DLKIT_FULL_SIZE": "0"}, sandbox=sandbox
+    )
+    try:
+        return run, read_records(run.record_path)
+    finally:
+        run.cleanup()
+
+
 def reference_values(lab, *, timeout, memory_mb, sandbox=True):
     """Runs the lab's source in the sandbox; returns a dict mapping every check cell's key to (value, rtol, atol).
 
@@ -88,13 +100,7 @@ def reference_values(lab, *, timeout, memory_mb, sandbox=True):
             two different values (a non-deterministic hidden test).
     """
     notebook, _, _ = assemble(lab, {gid: [lab.notebook.cells[i].source] for gid, i in lab.solutions.items()})
-    run = run_sandboxed(
-        notebook, timeout=timeout, memory_mb=memory_mb, extra_env={"DLKIT_FULL_SIZE": "0"}, sandbox=sandbox
-    )
-    try:
-        records = read_records(run.record_path)
-    finally:
-        run.cleanup()
+    run, records = _run_and_read(notebook, timeout, memory_mb, sandbox)
     where = f"The reference run of lab {lab.name} (its source, with solutions)"
     first_error = ""
     if run.errors:
@@ -165,17 +171,7 @@ def _grade_one(path, lab, cells, reference, timeout, memory_mb, sandbox):
     notebook, missing, duplicated = assemble(lab, cells)
     # Always a run of its own, even for a submission whose solutions are the instructor's own character for
     # character: reusing the reference run would make the round trip compare that run with itself.
-    run = run_sandboxed(
-        notebook,
-        timeout=timeout,
-        memory_mb=memory_mb,
-        extra_env={"DLKIT_FULL_SIZE": "0"},
-        sandbox=sandbox,
-    )
-    try:
-        records = read_records(run.record_path)
-    finally:
-        run.cleanup()
+    run, records = _run_and_read(notebook, timeout, memory_mb, sandbox)
     exercises = score(lab, reference, run, records, missing)
     status = "graded" if run.status == "ok" else run.status
     notes = []

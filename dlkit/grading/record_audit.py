@@ -16,8 +16,8 @@ import ast
 import math
 import numbers
 
-from dlkit.grading.record import to_plain
-from dlkit.grading.release import BEGIN_HIDDEN, END_HIDDEN, cell_name, is_check_cell
+from dlkit.grading.lab_format import BEGIN_HIDDEN, END_HIDDEN, cell_name, is_check_cell
+from dlkit.grading.records import to_plain
 
 MIN_STRONG_COUNT = 8  # this many numbers (a small array, a curve) are too many to guess
 MAX_WEAK_INTEGER = 1000  # integers below this are counts, shapes, epochs, configs: guessable

@@ -2,80 +2,18 @@
 
 import os
 
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
-END_SOLUTION = "### END SOLUTION"
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-END_HIDDEN = "### END HIDDEN TESTS"
-CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
-MARKDOWN_STUB = ("YOUR ANSWER HERE",)
-
-
-def nbgrader_meta(cell):
-    """The cell's `nbgrader` metadata, or an empty dict."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
-
-
-def cell_name(cell, index):
-    """How error messages name a cell: its grade_id, else its position."""
-    grade_id = nbgrader_meta(cell).get("grade_id")
-    return repr(grade_id) if grade_id else f"cell {index}"
-
-
-def is_solution_cell(cell):
-    return bool(nbgrader_meta(cell).get("solution"))
-
-
-def is_check_cell(cell):
-    meta = nbgrader_meta(cell)
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
-def _marker(line):
-    stripped = line.strip()
-    for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
-        if stripped.startswith(marker):
-            return marker
-    return None
-
-
-def _replace_regions(source, begin, end, stub, where):
-    """Replaces each `begin`...`end` region (markers included) with `stub` lines at the marker's indentation.
-
-    Returns:
-        (new source, number of regions).
-
-    Raises:
-        ValueError: on a nested, unclosed or unopened region.
-    """
-    out, regions, inside = [], 0, False
-    for line in source.split("\n"):
-        marker = _marker(line)
-        if marker == begin:
-            if inside:
-                raise ValueError(f"{where}: nested `{begin}` (a region opened twice without `{end}`).")
-            inside, regions = True, regions + 1
-            indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + s for s in stub)
-        elif marker == end:
-            if not inside:
-                raise ValueError(f"{where}: `{end}` without a matching `{begin}`.")
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"{where}: `{begin}` without a matching `{end}`.")
-    return "\n".join(out), regions
-
-
-def strip_solutions(source, where="cell", stub=CODE_STUB):
-    """Replaces each solution region of `source` with `stub`; returns (source, number of regions)."""
-    return _replace_regions(source, BEGIN_SOLUTION, END_SOLUTION, stub, where)
-
-
-def strip_hidden_tests(source, where="cell"):
-    """Removes each hidden-tests region of `source` (markers included); returns (source, number of regions)."""
-    return _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, (), where)
+from dlkit.atomic_write import write_atomic
+from dlkit.grading.lab_format import (
+    BEGIN_SOLUTION,
+    CODE_STUB,
+    END_SOLUTION,
+    MARKDOWN_STUB,
+    cell_name,
+    is_solution_cell,
+    strip_hidden_tests,
+    strip_solutions,
+)
+from dlkit.lab_files import lab_name
 
 
 def release_notebook(notebook, name=None):
@@ -99,7 +37,6 @@ def release_notebook(notebook, name=None):
             (`dlkit.grading.record_audit.audit_source`: a forged `record` could score it); the message names
             the lab and the cell's grade_id.
     """
-    # Imported here: record_audit builds on this module's markers and cell helpers.
     from dlkit.grading.record_audit import audit_source
 
     lab = f"Lab {name}" if name else "Lab"
@@ -129,20 +66,6 @@ def release_notebook(notebook, name=None):
             cell.outputs = []
             cell.execution_count = None
     return notebook
-
-
-def write_atomic(path, text):
-    """Writes `text` to `path` through a temporary file and `os.replace`, so readers never see half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def release(source_path, out_dir):
@@ -181,7 +104,7 @@ def release(source_path, out_dir):
             f"Received: out_dir={out_dir!r}"
         )
     notebook = nbformat.read(source_path, as_version=4)
-    release_notebook(notebook, name=os.path.basename(source_path).removesuffix(".ipynb"))
+    release_notebook(notebook, name=lab_name(source_path))
     path = os.path.join(out_dir, os.path.basename(source_path))
     write_atomic(path, nbformat.writes(notebook) + "\n")
     return path

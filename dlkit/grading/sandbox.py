@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 
-RECORD_ENV = "DLKIT_GRADING_RECORD"
 MAX_ERROR_TEXT = 300
 MAX_PROGRESS_BYTES = 4 * 1024 * 1024
 FILE_MB = 256  # RLIMIT_FSIZE: the largest file a run may write (the record file included)
@@ -76,6 +75,8 @@ def _kill(process):
 
 def _command(workdir, sandbox, extra_env):
     """(argv, cwd, env, progress file as the runner sees it) of a run, sandboxed or not."""
+    from dlkit.grading.records import RECORD_ENV  # here, not at the top: the runner imports only the stdlib
+
     runner = [sys.executable, os.path.abspath(__file__)]
     env = {**(extra_env or {}), "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
     if sandbox:
@@ -169,7 +170,7 @@ def run_sandboxed(
 
 
 def _read_progress(path):
-    from dlkit.grading.compare import read_run_file
+    from dlkit.grading.records import read_run_file
 
     status, detail, errors, executed = None, "", {}, set()
     for line in read_run_file(path, MAX_PROGRESS_BYTES).splitlines():
