@@ -50,7 +50,7 @@ def _release(args):
 
 
 def _grade(args):
-    from dlkit.grading.gradebook import write_gradebook
+    from dlkit.grading.gradebook import class_summary, write_gradebook
     from dlkit.grading.grader import GradingError, grade
 
     memory_mb = None if args.memory_mb == 0 else args.memory_mb
@@ -77,6 +77,9 @@ def _grade(args):
     for row in rows:
         total = f"{row.total:g}/{row.max_total:g}"
         print(f"{row.submission.ljust(width)}  {row.lab or '-':<20}  {total:>9}  {row.status}")
+    summary = class_summary(rows)
+    if summary:
+        print(f"\n{summary}")
     print(f"\ngradebook: {args.out}\nfeedback:  {feedback}/")
     return 0
 

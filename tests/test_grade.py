@@ -173,7 +173,21 @@ def batch(tmp_path_factory):
 
 
 def _reasons(batch, name):
-    return {e["grade_id"]: e["reason"] for e in batch["feedback"][name]["exercises"]}
+    """The instructor's reason per failed check cell, from the gradebook's `reasons` column."""
+    reasons = {}
+    for part in batch["rows"][name]["reasons"].split("; "):
+        grade_id, _, reason = part.partition(": ")
+        if grade_id in CHECKS:
+            reasons[grade_id] = reason
+    return reasons
+
+
+def _student_view(batch, name):
+    """(status, message) per exercise, from the student's JSON feedback."""
+    return {e["grade_id"]: (e["status"], e["message"]) for e in batch["feedback"][name]["exercises"]}
+
+
+HIDDEN_KEYS = ("scale_hidden", "softmax_hidden", "softmax_rows_sum_to_one")
 
 
 def _points(batch, name):
@@ -203,8 +217,30 @@ def test_released_notebook_scores_zero_with_every_check_failing(batch):
     reasons = _reasons(batch, "blank.ipynb")
     assert reasons["ex1_scale_check"] == "missing record scale_hidden (cell raised NotImplementedError)"
     assert reasons["ex2_softmax_check"] == "missing record softmax_hidden (cell raised NotImplementedError)"
+    assert _student_view(batch, "blank.ipynb") == {
+        gid: ("not attempted", "not attempted yet: the exercise still raises NotImplementedError")
+        for gid in CHECKS
+    }
     html = open(batch["tmp"] / "out" / "feedback" / "blank.html", encoding="utf-8").read()
-    assert "0 / 5" in html and "NotImplementedError" in html
+    assert "0 / 5" in html and "not attempted yet" in html
+
+
+def test_student_feedback_names_the_visible_mistake_and_never_a_hidden_key(batch):
+    # cheat_print_and_numpy: ex1 returns x unscaled, which the visible check diagnoses; ex2's patched NumPy
+    # passes the visible check, so only the count of failed hidden tests is shown.
+    view = _student_view(batch, "cheat_print_and_numpy.ipynb")
+    assert view["ex1_scale_check"][0] == "wrong"
+    assert view["ex1_scale_check"][1].startswith("scale:")
+    # The patched np.allclose also makes its rows-sum-to-one flag come out True: 1 of the 2 hidden tests fails.
+    assert view["ex2_softmax_check"] == ("wrong", "passes the visible check but fails 1 of 2 hidden tests")
+    for name in batch["feedback"]:
+        stem = name.removesuffix(".ipynb")
+        texts = [
+            json.dumps(batch["feedback"][name]),
+            open(batch["tmp"] / "out" / "feedback" / (stem + ".html"), encoding="utf-8").read(),
+        ]
+        for text in texts:
+            assert not any(key in text for key in HIDDEN_KEYS), (name, text)
 
 
 def test_fake_pass_lines_and_patched_numpy_earn_nothing(batch):
@@ -243,7 +279,9 @@ def test_patched_record_cannot_widen_tolerance_or_force_booleans(batch):
 def test_forged_records_earn_nothing(batch):
     assert _points(batch, "forged_records.ipynb") == ["0", "0", "0", "5"]
     reasons = _reasons(batch, "forged_records.ipynb")
-    assert reasons["ex1_scale_check"] == "value mismatch for scale_hidden"
+    # The forged line is in the record file, but the exercise itself still raises.
+    assert reasons["ex1_scale_check"] == "value mismatch for scale_hidden (cell raised NotImplementedError)"
+    assert _student_view(batch, "forged_records.ipynb")["ex1_scale_check"][0] == "not attempted"
     assert reasons["ex2_softmax_check"] == "softmax_hidden recorded 2 times with different values"
 
 
@@ -261,6 +299,11 @@ def test_a_run_that_ends_early_keeps_what_it_earned(batch, name, status):
     assert _points(batch, name + ".ipynb") == ["2", "0", "2", "5"]
     assert batch["rows"][name + ".ipynb"]["status"] == status
     assert _reasons(batch, name + ".ipynb")["ex2_softmax_check"] == status
+    student = "timed out" if status == "timeout" else "error"
+    assert _student_view(batch, name + ".ipynb")["ex2_softmax_check"] == (
+        student,
+        f"the run stopped before this check ({status})",
+    )
 
 
 def test_edited_or_deleted_check_cells_change_nothing(batch):
@@ -294,6 +337,7 @@ def test_malformed_submissions_score_zero_with_a_message(batch, name, message):
 def test_missing_exercise_cell_scores_zero_for_that_exercise_only(batch):
     assert _points(batch, "missing_cells.ipynb") == ["2", "0", "2", "5"]
     assert _reasons(batch, "missing_cells.ipynb")["ex2_softmax_check"].startswith("missing")
+    assert _student_view(batch, "missing_cells.ipynb")["ex2_softmax_check"][0] == "not attempted"
 
 
 # Fast unit tests (no runs).
@@ -382,3 +426,56 @@ def test_a_source_whose_check_cell_records_only_guessable_values_is_refused(tmp_
         GradingError, match=r"check cell 'ex1_scale_check' records only guessable values \(scale_hidden\)"
     ):
         grade([str(submission)], source=str(labs), timeout=120, memory_mb=None)
+
+
+def _row(name, exercises, lab="01_fixture"):
+    from dlkit.grading.grader import ExerciseGrade, SubmissionGrade
+
+    grades = [ExerciseGrade(*e) for e in exercises]
+    return SubmissionGrade(name, name, lab, "graded", grades, sum(e.max_points for e in grades), seconds=12.4)
+
+
+def test_class_summary_shows_mean_share_passed_and_the_commonest_visible_message():
+    from dlkit.grading.gradebook import class_summary
+
+    lambd = "l2 cost: you used lambd / m; the cost term is lambd / (2 m) times the sum of squares"
+    rows = [
+        _row("a", [("ex1", 2, 2, "passed", ""), ("ex2", 0, 3, "wrong", lambd)]),
+        _row("b", [("ex1", 0, 2, "wrong", "scale: off by a factor"), ("ex2", 0, 3, "wrong", lambd)]),
+        _row("c", [("ex1", 0, 2, "not attempted", "n/a"), ("ex2", 3, 3, "passed", "")]),
+        _row(
+            "d",
+            [
+                ("ex1", 2, 2, "passed", ""),
+                ("ex2", 0, 3, "wrong", "passes the visible check but fails 1 of 2 hidden tests"),
+            ],
+        ),
+    ]
+    lines = class_summary(rows).splitlines()
+    assert lines[0].split()[:4] == ["lab", "exercise", "mean", "score"]
+    ex1 = next(line for line in lines if " ex1 " in line)
+    ex2 = next(line for line in lines if " ex2 " in line)
+    assert "1.00 / 2" in ex1 and "50%" in ex1 and ex1.endswith("scale: off by a factor (1x)")
+    # (0 + 0 + 3 + 0) / 4 = 0.75; the hidden-count message is not a visible-check message.
+    assert "0.75 / 3" in ex2 and "25%" in ex2 and ex2.endswith(f"{lambd} (2x)")
+    assert class_summary([]) == ""
+
+
+def test_feedback_page_is_one_row_per_exercise_with_status_and_fits_a_phone():
+    from dlkit.grading.gradebook import feedback_html
+
+    page = feedback_html(
+        _row(
+            "alice.ipynb",
+            [
+                ("ex1_scale_check", 2, 2, "passed", ""),
+                ("ex2_softmax_check", 0, 3, "wrong", "softmax: rows must sum to 1 <b>"),
+            ],
+        )
+    )
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "@media (max-width:600px)" in page
+    assert "Score: <b>2 / 5</b>" in page and "run time 12 s" in page
+    assert page.count("<tr><td>") == 2
+    assert '<td class="ok">passed</td><td>all tests passed</td>' in page
+    assert '<td class="ko">wrong</td><td>softmax: rows must sum to 1 &lt;b&gt;</td>' in page

@@ -48,31 +48,85 @@ def gradebook_csv(rows):
     return buffer.getvalue()
 
 
+_STATUS_CSS = {"passed": "ok", "not attempted": "todo"}
+
+
 def feedback_html(row):
-    """A small standalone HTML page telling a student their points per exercise and why they lost any."""
+    """The student's feedback page: the lab, the total, one row per exercise with its status and message.
+
+    Standalone (no scripts, no external files) and readable on a phone: the table turns into one block per
+    exercise on narrow screens. Hidden tests appear only as counts, never by name.
+    """
     esc = html.escape
+    seconds = f", run time {row.seconds:.0f} s" if row.seconds else ""
     lines = [
         "<!DOCTYPE html>",
-        '<html><head><meta charset="utf-8">',
-        f"<title>Feedback: {esc(row.submission)}</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.ok{color:#1a7f37}.ko{color:#cf222e}</style>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Feedback: {esc(row.lab or 'unknown lab')}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:1em auto;max-width:50em;padding:0 1em;"
+        "line-height:1.4}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;"
+        "padding:.5em;text-align:left;vertical-align:top}.ok{color:#1a7f37}.ko{color:#cf222e}"
+        ".todo{color:#6e7781}.total{font-size:1.3em}"
+        "@media (max-width:600px){table,tr,td{display:block}th{display:none}tr{border-bottom:1px solid #ddd;"
+        "padding:.5em 0}td{border:none;padding:.1em 0}}</style>",
         "</head><body>",
-        f"<h1>{esc(row.lab or 'unknown lab')}: {esc(row.submission)}</h1>",
-        f"<p>Score: <b>{_points(row.total)} / {_points(row.max_total)}</b> (status: {esc(row.status)})</p>",
+        f"<h1>{esc(row.lab or 'unknown lab')}</h1>",
+        f"<p>{esc(row.submission)}{esc(seconds)}</p>",
+        f'<p class="total">Score: <b>{_points(row.total)} / {_points(row.max_total)}</b></p>',
     ]
+    if row.status != "graded":
+        lines.append(f"<p>Status of the run: {esc(row.status)}</p>")
     lines += [f"<p>{esc(note)}</p>" for note in row.notes]
     if row.exercises:
-        lines.append("<table><tr><th>exercise</th><th>points</th><th>feedback</th></tr>")
+        lines.append("<table><tr><th>exercise</th><th>points</th><th>status</th><th>feedback</th></tr>")
         for e in row.exercises:
-            css, text = ("ko", e.reason) if e.reason else ("ok", "all hidden tests passed")
+            css = _STATUS_CSS.get(e.status, "ko")
+            message = e.message or ("all tests passed" if e.status == "passed" else "")
             lines.append(
                 f"<tr><td>{esc(e.grade_id)}</td><td>{_points(e.points)} / {_points(e.max_points)}</td>"
-                f'<td class="{css}">{esc(text)}</td></tr>'
+                f'<td class="{css}">{esc(e.status)}</td><td>{esc(message)}</td></tr>'
             )
         lines.append("</table>")
     lines.append("</body></html>")
     return "\n".join(lines) + "\n"
+
+
+def class_summary(rows):
+    """What the instructor reads after a batch: per exercise, the mean score, the share passed, and the visible
+    check's most common message (the mistake the class made most).
+
+    Args:
+        rows: List of `SubmissionGrade`.
+
+    Returns:
+        The summary as text (a table, one line per exercise), "" if no row has exercises.
+    """
+    stats = {}
+    for row in rows:
+        for e in row.exercises:
+            entry = stats.setdefault(
+                (row.lab, e.grade_id), {"max": e.max_points, "points": [], "messages": []}
+            )
+            entry["points"].append(e.points)
+            if e.status == "wrong" and e.message and not e.message.startswith("passes the visible check"):
+                entry["messages"].append(e.message)
+    if not stats:
+        return ""
+    table = [("lab", "exercise", "mean score", "passed", "most common visible-check message")]
+    for (lab, grade_id), entry in stats.items():
+        mean = sum(entry["points"]) / len(entry["points"])
+        passed = sum(points == entry["max"] for points in entry["points"]) / len(entry["points"])
+        common = "-"
+        if entry["messages"]:
+            message = max(set(entry["messages"]), key=lambda m: (entry["messages"].count(m), m))
+            common = f"{message} ({entry['messages'].count(message)}x)"
+        table.append((lab, grade_id, f"{mean:.2f} / {_points(entry['max'])}", f"{passed:.0%}", common))
+    widths = [max(len(line[i]) for line in table) for i in range(4)]
+    lines = [
+        "  ".join([*(c.ljust(w) for c, w in zip(line[:4], widths, strict=True)), line[4]]) for line in table
+    ]
+    return "\n".join(lines)
 
 
 def feedback_name(submission):

@@ -25,13 +25,33 @@ class GradingError(RuntimeError):
     """The instructor's side is broken (a lab source whose own run fails or records the wrong keys)."""
 
 
+# What a student reads about one exercise, in the order a stuck student would ask about it.
+STATUSES = ("passed", "not attempted", "wrong", "error", "timed out")
+
+
 @dataclasses.dataclass
 class ExerciseGrade:
-    """One check cell's result: `points` of `max_points`, and why it failed ("" when it passed)."""
+    """One check cell's result.
+
+    Attributes:
+        grade_id: String. The check cell's grade_id.
+        points: Float. Points earned, 0 or `max_points`.
+        max_points: Float.
+        status: String, one of `STATUSES`: "passed"; "not attempted" (the exercise still raises
+            `NotImplementedError`, or its cell is missing); "wrong" (the visible check names the mistake, or the
+            code passes it but not every hidden test); "error" (the check cell raised another exception, or the
+            run ended early); "timed out".
+        message: String. For the student: the visible check's own message, the exception (type and message,
+            trimmed), or "passes the visible check but fails k of n hidden tests". Never a hidden test's key.
+        reason: String. For the instructor (the gradebook's `reasons` column): the key that failed and why; ""
+            when the exercise passed.
+    """
 
     grade_id: str
     points: float
     max_points: float
+    status: str = "passed"
+    message: str = ""
     reason: str = ""
 
 
@@ -72,7 +92,11 @@ class SubmissionGrade:
             "total": self.total,
             "max_total": self.max_total,
             "notes": list(self.notes),
-            "exercises": [dataclasses.asdict(e) for e in self.exercises],
+            "seconds": round(self.seconds, 1),
+            # The student's view: status and message, never the instructor's `reason` (it names hidden keys).
+            "exercises": [
+                {k: v for k, v in dataclasses.asdict(e).items() if k != "reason"} for e in self.exercises
+            ],
         }
 
 
@@ -128,41 +152,68 @@ def reference_values(lab, *, timeout, memory_mb, sandbox=True):
     return reference
 
 
+def _key_failure(key, entries, reference):
+    """Why one hidden test's key fails ("" if it matches the reference)."""
+    if not entries:
+        return f"missing record {key}"
+    if len({canonical(e["value"]) for e in entries}) > 1:
+        return f"{key} recorded {len(entries)} times with different values"
+    value, rtol, atol = reference[key]
+    return "" if values_match(value, entries[0]["value"], rtol, atol) else f"value mismatch for {key}"
+
+
+def _cell_error(error):
+    """(status, student message) for a check cell that raised `error` ("Name: message" from the run)."""
+    name, _, text = error.partition(":")
+    text = _short(text.strip())
+    if name == "NotImplementedError":
+        return "not attempted", "not attempted yet: the exercise still raises NotImplementedError"
+    if name == "ExerciseCheckError":  # the visible check's own diagnosis, on public inputs
+        return "wrong", text
+    return "error", _short(f"{name}: {text}" if text else name)
+
+
 def score(lab, reference, run, records, missing=()):
     """Scores a student run: a check cell earns its points iff every key it records in the reference run was
     recorded in the student run exactly once-valued and matches the reference (its rtol/atol; the student's
     own tolerances are ignored).
+
+    Each result also says, for the student, what happened (`ExerciseGrade.status` and `message`): the check
+    cell's error when it raised (the visible check's message for a wrong answer), else how many of the cell's
+    hidden tests failed — a count, never their keys or inputs.
 
     Returns:
         A list of `ExerciseGrade`, one per check cell.
     """
     grades = []
     for check in lab.checks:
-        reason = ""
         absent = [grade_id for grade_id in check.exercises if grade_id in missing]
+        failures = (
+            [] if absent else [_key_failure(key, records.get(key, []), reference) for key in check.keys]
+        )
+        failures = [failure for failure in failures if failure]
+        error = run.errors.get(check.index)
         if absent:
+            status, message = (
+                "not attempted",
+                "not attempted: the exercise's cell is missing from your notebook",
+            )
             reason = f"missing (no exercise cell {', '.join(absent)} in the submission)"
-        for key in [] if reason else check.keys:
-            entries = records.get(key, [])
-            if not entries:
-                if check.index in run.errors:
-                    cause = f"cell raised {run.errors[check.index].split(':', 1)[0]}"
-                elif check.index not in run.executed:
-                    reason = run.status if run.status != "ok" else f"missing record {key} (cell did not run)"
-                    break
-                else:
-                    cause = "the cell ran without recording it"
-                reason = f"missing record {key} ({cause})"
-            elif len({canonical(e["value"]) for e in entries}) > 1:
-                reason = f"{key} recorded {len(entries)} times with different values"
-            else:
-                value, rtol, atol = reference[key]
-                if not values_match(value, entries[0]["value"], rtol, atol):
-                    reason = f"value mismatch for {key}"
-            if reason:
-                break
-        points = 0 if reason else check.points
-        grades.append(ExerciseGrade(check.grade_id, points, check.points, _short(reason)))
+        elif not failures:
+            status, message, reason = "passed", "", ""
+        elif error:
+            status, message = _cell_error(error)
+            reason = f"{failures[0]} (cell raised {error.split(':', 1)[0]})"
+        elif check.index not in run.executed:
+            status = "timed out" if run.status == "timeout" else "error"
+            message = f"the run stopped before this check ({run.status})"
+            reason = run.status if run.status != "ok" else f"{failures[0]} (cell did not run)"
+        else:
+            status = "wrong"
+            message = f"passes the visible check but fails {len(failures)} of {len(check.keys)} hidden tests"
+            reason = failures[0]
+        points = check.points if status == "passed" else 0
+        grades.append(ExerciseGrade(check.grade_id, points, check.points, status, message, _short(reason)))
     return grades
 
 
