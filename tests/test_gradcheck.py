@@ -1,5 +1,7 @@
 """dlkit.gradcheck against closed forms, tf.test.compute_gradient, the course's published numbers and planted bugs."""
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -7,7 +9,7 @@ import tensorflow as tf
 
 import dlkit
 from dlkit.gradcheck import GradcheckReport, gradcheck, gradcheck_model, numerical_gradient
-from dlkit.gradcheck.report import verdict_for
+from dlkit.gradcheck.report import DEFAULT_THRESHOLD, ROUNDOFF_ULPS, roundoff_tolerance, verdict_for
 
 NAMES = ["W1", "b1", "W2", "b2", "W3", "b3"]
 
@@ -54,7 +56,7 @@ def _numpy_gradient_check_n(x, y, params, grads, epsilon=1e-7):
     return np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
 
 
-def _course_cost(x, y, *, scale_dw2=1.0, scale_db1=1.0, lambd=0.0, drop_l2_grad=False):
+def _course_cost(x, y, *, scale_dw2=1.0, scale_db1=1.0, scale_db3=1.0, lambd=0.0, drop_l2_grad=False):
     """J(W1, b1, ..., b3) in TF with the assignment's hand-written backward pass (optionally with planted bugs)."""
     x, y = tf.constant(x), tf.constant(y, tf.float64)
     m = 3.0
@@ -72,7 +74,7 @@ def _course_cost(x, y, *, scale_dw2=1.0, scale_db1=1.0, lambd=0.0, drop_l2_grad=
         def backward(upstream):
             dz3 = a3 - y
             dw3 = 1.0 / m * dz3 @ tf.transpose(a2)
-            db3 = 1.0 / m * tf.reduce_sum(dz3, axis=1, keepdims=True)
+            db3 = scale_db3 / m * tf.reduce_sum(dz3, axis=1, keepdims=True)
             dz2 = tf.transpose(w3) @ dz3 * tf.cast(a2 > 0, tf.float64)
             dw2 = 1.0 / m * dz2 @ tf.transpose(a1) * scale_dw2
             db2 = 1.0 / m * tf.reduce_sum(dz2, axis=1, keepdims=True)
@@ -484,3 +486,112 @@ def test_fast_mode_is_seeded():
     assert first.passed and other.passed
     # Two-sided differences at epsilon = 1e-7 carry ~1e-7 of rounding noise.
     np.testing.assert_allclose(first.directional_grad, first.directional_gradapprox, rtol=0, atol=1e-6)
+
+
+# --- One threshold; rows that differ only by round-off -------------------------------------------------------------
+
+
+def _least_squares_case(bias_offset):
+    """x, y, w and a one-element bias b at the least-squares optimum for w, plus `bias_offset`."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((20, 3))
+    y = rng.standard_normal((20, 1))
+    w = rng.standard_normal((3, 1))
+    b = np.array([np.mean(y - x @ w) + bias_offset])  # dJ/db = 2 mean(x w + b - y) = 2 * bias_offset
+    return x, y, w, b
+
+
+def _least_squares_cost(x, y, *, scale_db=1.0):
+    """J(w, b) = mean((x w + b - y)^2) with a hand-written backward pass; `scale_db` plants a bias-gradient bug."""
+    x, y = tf.constant(x), tf.constant(y)
+    m = float(x.shape[0])
+
+    @tf.custom_gradient
+    def cost(w, b):
+        residual = x @ w + b - y
+        j = tf.reduce_mean(residual**2)
+
+        def backward(upstream):
+            dw = 2.0 / m * tf.transpose(x) @ residual
+            db = scale_db * 2.0 / m * tf.reshape(tf.reduce_sum(residual), [1])
+            return [upstream * dw, upstream * db]
+
+        return j, backward
+
+    return cost
+
+
+def test_threshold_is_the_assignments_2e7_everywhere():
+    # One pass/fail threshold, 2e-7 (the assignment's `difference > 2e-7`), in both entry points and every report.
+    assert DEFAULT_THRESHOLD == 2e-7
+    for function in (gradcheck, gradcheck_model):
+        assert inspect.signature(function).parameters["threshold"].default == DEFAULT_THRESHOLD
+    x, y, params = _course_case()
+    reports = [
+        gradcheck(_course_cost(x, y, scale_db1=4.0), params, mode=mode, seed=0) for mode in ("full", "fast")
+    ]
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2), keras.layers.Dense(1)])
+    reports.append(gradcheck_model(model, x.T, y.reshape(-1, 1), loss="mse"))
+    for report in reports:
+        assert report.threshold == 2e-7
+        assert "threshold=2e-07)" in str(report).splitlines()[0]
+        assert "threshold=2e-07)" in report._repr_html_()
+    # The verdict is the lecture's rule of thumb, separate from pass/fail: 1.5e-7 passes but is "double-check".
+    assert verdict_for(1.5e-7) == "double-check" and 1.5e-7 < DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize("mode", ["full", "fast"])
+def test_correct_course_network_has_no_fail_row(mode):
+    # The correct backward pass: b3 (one element) reads ~2.4e-7 in full mode and b2 ~3e-7 in fast mode, from
+    # round-off alone. No row may be flagged FAIL in a passing report.
+    x, y, params = _course_case()
+    report = gradcheck(_course_cost(x, y), params, names=NAMES, mode=mode, seed=0)
+    assert report.passed
+    assert all(row.passed for row in report.rows)
+    assert "FAIL" not in str(report) and "FAIL" not in report._repr_html_()
+    assert all(row.max_abs_error <= report.roundoff for row in report.rows if row.passed_by_roundoff)
+
+
+@pytest.mark.parametrize("mode", ["full", "fast"])
+def test_near_zero_bias_gradient_passes_as_round_off(mode):
+    # A correct function whose one-element input has a gradient of 1e-12: two-sided differences at epsilon=1e-7
+    # cannot resolve it (their round-off is ~eps |J| / epsilon ~ 1e-9), so its relative difference is noise.
+    x, y, w, b = _least_squares_case(bias_offset=5e-13)
+    report = gradcheck(_least_squares_cost(x, y), [w, b], names=["w", "b"], mode=mode, seed=0)
+    row = report["b"]
+    assert abs(row.grad[0]) == pytest.approx(1e-12, rel=1e-3)
+    assert row.difference > 1e-3  # by the relative difference alone this row would fail
+    assert row.passed and row.passed_by_roundoff and report.passed
+    assert report.roundoff == pytest.approx(ROUNDOFF_ULPS * np.finfo(float).eps * report.cost / 1e-7)
+    assert row.max_abs_error <= report.roundoff
+    assert "FAIL" not in str(report)
+    assert "b: difference >= threshold 2e-07, but max abs error <=" in report.note
+
+
+@pytest.mark.parametrize("mode", ["full", "fast"])
+@pytest.mark.parametrize("scale_db", [1.05, 0.0])
+def test_buggy_one_element_bias_still_fails(scale_db, mode):
+    # A bias gradient 5% too large, or missing (0): an error of order of the gradient, far above round-off.
+    x, y, w, b = _least_squares_case(bias_offset=0.3)
+    report = gradcheck(
+        _least_squares_cost(x, y, scale_db=scale_db), [w, b], names=["w", "b"], mode=mode, seed=0
+    )
+    assert not report.passed and not report["b"].passed and report["w"].passed
+    assert report.worst.name == "b"
+    assert report["b"].max_abs_error > 1e3 * report.roundoff
+    assert any(line.startswith("b ") and "FAIL" in line for line in str(report).splitlines())
+
+
+@pytest.mark.parametrize("scale_db3", [1.05, 0.0])
+def test_buggy_one_element_bias_of_the_course_network_fails(scale_db3):
+    x, y, params = _course_case()
+    report = gradcheck(_course_cost(x, y, scale_db3=scale_db3), params, names=NAMES)
+    assert not report.passed and not report["b3"].passed and report.worst.name == "b3"
+    assert [row.name for row in report.rows if not row.passed] == ["b3"]
+
+
+def test_roundoff_tolerance_formula():
+    eps = np.finfo(np.float64).eps
+    assert roundoff_tolerance(2.0, 1e-7) == pytest.approx(ROUNDOFF_ULPS * eps * 2.0 / 1e-7)
+    assert roundoff_tolerance(-2.0, 1e-4) == pytest.approx(ROUNDOFF_ULPS * eps * 2.0 / 1e-4)
+    assert roundoff_tolerance(float("nan"), 1e-7) == 0.0

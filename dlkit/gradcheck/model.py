@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from dlkit.gradcheck.gradcheck import run_gradcheck, validate_settings
+from dlkit.gradcheck.report import DEFAULT_THRESHOLD
 
 # Layers that are random in training mode ("Gradient Checking Tips": gradient checking doesn't work with dropout).
 _RANDOM_LAYERS = (
@@ -95,7 +96,7 @@ def gradcheck_model(
     training=False,
     epsilon=1e-7,
     mode="full",
-    threshold=2e-7,
+    threshold=DEFAULT_THRESHOLD,
     num_directions=8,
     seed=None,
     chunk_size=None,
@@ -130,7 +131,8 @@ def gradcheck_model(
         y: Array of targets.
         loss: Keras loss, its name, a callable(y_true, y_pred), or None for the model's compiled loss.
         training: Boolean. Run the model in training mode (batch statistics); refused if it has random layers.
-        epsilon, mode, threshold, num_directions, seed, chunk_size: As in `gradcheck`.
+        epsilon, mode, threshold, num_directions, seed, chunk_size: As in `gradcheck` (threshold: 2e-7 by
+            default, the DLS assignment's check; the lecture's 1e-7 is the rule of thumb behind `verdict`).
 
     Returns:
         A `GradcheckReport`.
