@@ -282,7 +282,8 @@ def check_running_averages(update_running_averages, batchnorm_inference):
                 new_var,
                 [
                     (
-                        "use the biased batch variance (1/m, np.var's default), as Keras does",
+                        "use the biased batch variance (1/m, np.var's default), as Keras does "
+                        "(the paper's inference step and PyTorch's running_var use the unbiased m/(m - 1) one)",
                         momentum + batch.var(0, ddof=1) * (1 - momentum),
                     ),
                     (
