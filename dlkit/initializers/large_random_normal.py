@@ -9,8 +9,8 @@ from dlkit._checks import check_float, check_seed
 
 @keras.saving.register_keras_serializable(package="dlkit")
 class LargeRandomNormal(keras.initializers.Initializer):
-    """Initializes weights to `randn * scale` (scale 10 in the initialization lab) to show why large weights
-    make a sigmoid/tanh network start saturated and learn slowly.
+    """Initializes weights to `randn * scale` (scale 10 in the initialization lab) to show what large weights do:
+    a saturated sigmoid output with a huge initial cost, saturated tanh units or dead ReLU units, and slow learning.
 
     ```
     W = normal(mean=0, stddev=1, shape) * scale

@@ -18,8 +18,10 @@ def _fans(shape):
 
 @keras.saving.register_keras_serializable(package="dlkit")
 class XavierNormal(keras.initializers.Initializer):
-    """Xavier initialization with an untruncated normal, in either of the two variances the course compares
-    (Glorot & Bengio, 2010, "Understanding the difficulty of training deep feedforward neural networks").
+    """Xavier initialization with an untruncated normal, in either of the two variances the course compares:
+    1 / n_in (LeCun, Bottou, Orr & Müller, 1998, "Efficient BackProp"; the course calls it "Xavier") and
+    2 / (n_in + n_out) (Glorot & Bengio, 2010, "Understanding the difficulty of training deep feedforward neural
+    networks": one over the average fan, a compromise between the forward and the backward pass).
 
     ```
     variance = 1 / n_in               if variance == "fan_in"   (the course's "Xavier": randn * sqrt(1/n_in))
@@ -27,9 +29,10 @@ class XavierNormal(keras.initializers.Initializer):
     W = normal(0, 1, shape) * sqrt(variance)
     ```
 
-    Keras's named initializers draw from a *truncated* normal (rescaled to the same variance):
-    `keras.initializers.LecunNormal` is the fan_in variance, `GlorotNormal` the fan_avg one, and `HeNormal`
-    (He et al., 2015) is 2 / n_in, for ReLU networks. For a conv kernel n_in and n_out include the window size.
+    Keras's named initializers draw from a normal *truncated* at two standard deviations (rescaled to the same
+    variance): `keras.initializers.LecunNormal` is the fan_in variance, `GlorotNormal` the fan_avg one, and
+    `HeNormal` is 2 / n_in, for ReLU networks (He et al., 2015, who use the untruncated normal:
+    `VarianceScaling(2.0, "fan_in", "untruncated_normal")`). For a conv kernel n_in and n_out include the window size.
 
     Example:
 

@@ -204,8 +204,8 @@ def check_he_init(initialize_parameters_he):
             False,
         ),
         (
-            "that is Xavier / LeCun, variance 1 / n_{l-1}; He doubles it to 2 / n_{l-1} because ReLU zeroes half "
-            "of its inputs",
+            "that is Xavier / LeCun, variance 1 / n_{l-1}; He doubles it to 2 / n_{l-1} because ReLU zeroes about "
+            "half of its inputs, which halves the second moment E[a^2] that the next layer sees",
             lambda i, o: np.sqrt(1.0 / i),
             False,
         ),
