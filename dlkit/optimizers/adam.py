@@ -20,9 +20,11 @@ class Adam(keras.optimizers.Optimizer):
     ```
 
     `keras.optimizers.Adam` uses the paper's "efficient" rearrangement
-    `W -= learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t) * v / (sqrt(s) + epsilon)`, which equals this
-    with an epsilon of `epsilon * sqrt(1 - beta_2**t)`; the two agree to ~1e-6 whenever epsilon is small next
-    to sqrt(s_hat). Keras also defaults to `epsilon=1e-7`.
+    `W -= learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t) * v / (sqrt(s) + epsilon)` (epsilon added to the
+    root of the *uncorrected* s), which equals this form with an epsilon of `epsilon / sqrt(1 - beta_2**t)`:
+    Keras's epsilon is the paper's epsilon-hat = epsilon * sqrt(1 - beta_2**t). The two agree to ~1e-6 whenever
+    epsilon is small next to sqrt(s_hat). Keras defaults to `learning_rate=0.001, epsilon=1e-7`; the paper
+    suggests `learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8` (this class's defaults).
 
     Example:
 

@@ -17,8 +17,10 @@ class RMSprop(keras.optimizers.Optimizer):
     ```
 
     `keras.optimizers.RMSprop(learning_rate, rho=beta, epsilon=...)` computes the same `s` but divides by
-    `sqrt(s + epsilon)` (epsilon inside the root) and defaults to `rho=0.9`. Tieleman & Hinton, 2012,
-    "Lecture 6.5 - rmsprop", COURSERA: Neural Networks for Machine Learning.
+    `sqrt(s + epsilon)` (epsilon inside the root), with no bias correction, and defaults to
+    `learning_rate=0.001, rho=0.9, epsilon=1e-7`. Tieleman & Hinton, 2012, "Lecture 6.5 - rmsprop" (lecture 6e),
+    COURSERA: Neural Networks for Machine Learning, also averages with 0.9; this class's default `beta=0.999`
+    (Adam's beta_2) averages over ~1000 steps instead of ~10.
 
     Example:
 

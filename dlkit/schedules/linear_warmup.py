@@ -46,7 +46,8 @@ class LinearWarmup(FormulaSchedule):
     Args:
         warmup_steps: Integer >= 1. W, the number of warmup steps.
         after: Float >= 0 or a `keras.optimizers.schedules.LearningRateSchedule`: the rate from step W on.
-        start_lr: Float >= 0. The rate at step 0 (and throughout a constant warmup).
+        start_lr: Float >= 0. The rate at step 0 (and throughout a constant warmup). Goyal et al. start the
+            gradual warmup at the small-batch rate, target / k for a batch k times the small-batch size.
         mode: String, "linear" (gradual warmup) or "constant".
 
     Returns:
