@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from dlkit.cli import main
-from dlkit.grading import GradingError, grade, release
+from dlkit.grading import GradingError, grade, release, write_gradebook
 from dlkit.grading.assemble import SubmissionError, load_source, load_submission, match_lab
 from dlkit.grading.compare import values_match
 from dlkit.grading.records import to_plain
@@ -479,3 +479,77 @@ def test_feedback_page_is_one_row_per_exercise_with_status_and_fits_a_phone():
     assert page.count("<tr><td>") == 2
     assert '<td class="ok">passed</td><td>all tests passed</td>' in page
     assert '<td class="ko">wrong</td><td>softmax: rows must sum to 1 &lt;b&gt;</td>' in page
+
+
+def _lab_with_partial_credit(tmp_path, weights, strong_flag=True):
+    """The fixture lab with partial credit on ex2; with `strong_flag`, its rows-sum flag is replaced by a strong
+    value (softmax of logits shifted by +1000, which a naive softmax gets wrong)."""
+    labs = tmp_path / "labs"
+    labs.mkdir()
+    notebook = nbformat.read(FIXTURE, as_version=4)
+    check = next(
+        c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ex2_softmax_check"
+    )
+    if strong_flag:
+        flag = (
+            'dlkit.grading.record("softmax_rows_sum_to_one", bool(np.allclose(softmax(z).sum(axis=1), 1.0)))'
+        )
+        assert flag in check.source
+        check.source = check.source.replace(
+            flag, 'dlkit.grading.record("softmax_shifted", softmax(z + 1000.0))'
+        )
+    check.metadata["dlkit"] = {"partial_credit": weights}
+    _write(notebook, labs / "01_fixture.ipynb")
+    return notebook, str(labs)
+
+
+def test_partial_credit_gives_the_share_of_the_weight_whose_hidden_tests_pass(tmp_path):
+    # ex2 (3 points) weighs its two hidden tests 2 : 1. A naive softmax passes the visible check and the plain
+    # logits but overflows on the shifted ones (nan), so it earns 3 * 2/3 = 2 points; a blank earns 0, the
+    # solution 3. ex1 stays all-or-nothing.
+    notebook, labs = _lab_with_partial_credit(tmp_path, {"softmax_hidden": 2, "softmax_shifted": 1})
+    naive = "def softmax(z):\n    e = np.exp(np.asarray(z, dtype=float))\n    return e / e.sum(axis=1, keepdims=True)\n"
+    partial = _write(_with_cells(notebook, SOLVED_SCALE, naive), tmp_path / "partial.ipynb")
+    solved = _write(notebook, tmp_path / "solved.ipynb")
+    blank = release(FIXTURE, str(tmp_path / "release"))
+    rows = grade([partial, solved, blank], source=labs, timeout=120, memory_mb=None)
+    points = {row.submission: [e.points for e in row.exercises] for row in rows}
+    assert points == {"partial.ipynb": [2, 2.0], "solved.ipynb": [2, 3], "01_fixture.ipynb": [0, 0.0]}
+    status = {e.grade_id: (e.status, e.message) for e in rows[0].exercises}
+    assert status["ex2_softmax_check"] == ("wrong", "passes the visible check but fails 1 of 2 hidden tests")
+    gradebook = tmp_path / "gradebook.csv"
+    write_gradebook(rows, str(gradebook))
+    with open(gradebook, newline="", encoding="utf-8") as f:
+        table = {row["submission"]: row for row in csv.DictReader(f)}
+    assert (table["partial.ipynb"]["ex2_softmax_check"], table["partial.ipynb"]["total"]) == ("2", "4")
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (
+            {"softmax_hidden": 1},
+            r"must map each key the cell records \(softmax_hidden, softmax_rows_sum_to_one\)",
+        ),
+        (
+            {"softmax_hidden": 1, "softmax_rows_sum_to_one": 0},
+            r"weights must be numbers > 0\. Received: softmax_rows_sum_to_one=0",
+        ),
+    ],
+)
+def test_partial_credit_weights_must_cover_the_keys_and_be_positive(tmp_path, weights, match):
+    notebook, labs = _lab_with_partial_credit(tmp_path, weights, strong_flag=False)
+    with pytest.raises(ValueError, match=match):
+        load_source(os.path.join(labs, "01_fixture.ipynb"))
+
+
+def test_partial_credit_on_a_guessable_key_is_refused(tmp_path):
+    # softmax_rows_sum_to_one is a boolean: with its own share of the points, a forged True would earn it.
+    _, labs = _lab_with_partial_credit(
+        tmp_path, {"softmax_hidden": 1, "softmax_rows_sum_to_one": 1}, strong_flag=False
+    )
+    submission = shutil.copy(FIXTURE, tmp_path / "alice.ipynb")
+    with pytest.raises(
+        GradingError, match="gives partial credit to the guessable key 'softmax_rows_sum_to_one'"
+    ):
+        grade([str(submission)], source=labs, timeout=120, memory_mb=None)

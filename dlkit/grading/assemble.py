@@ -25,13 +25,38 @@ class SubmissionError(ValueError):
 
 @dataclasses.dataclass
 class CheckCell:
-    """A graded check cell: its points, the record keys its tests write, and the solution cells it follows."""
+    """A graded check cell: its points, the record keys its tests write, and the solution cells it follows.
+
+    `weights` is None (all or nothing: the points need every key to match) or {key: weight > 0} over exactly
+    the cell's keys (partial credit: points * sum of the matching keys' weights / sum of all weights), from the
+    cell's metadata `{"dlkit": {"partial_credit": {key: weight, ...}}}` (docs/lab_format.md).
+    """
 
     grade_id: str
     index: int
     points: float
     keys: list
     exercises: list
+    weights: dict = None
+
+
+def _partial_credit(cell, keys, where):
+    """The check cell's per-key weights, or None for all-or-nothing; validated against the keys it records."""
+    settings = cell.get("metadata", {}).get("dlkit", {})
+    weights = settings.get("partial_credit") if isinstance(settings, dict) else None
+    if weights is None:
+        return None
+    if not isinstance(weights, dict) or set(weights) != set(keys):
+        raise ValueError(
+            f"{where}: `partial_credit` must map each key the cell records ({', '.join(keys)}) to a weight. "
+            f"Received: {weights!r}"
+        )
+    for key, weight in weights.items():
+        if not isinstance(weight, int | float) or isinstance(weight, bool) or not weight > 0:
+            raise ValueError(
+                f"{where}: `partial_credit` weights must be numbers > 0. Received: {key}={weight!r}"
+            )
+    return {key: float(weights[key]) for key in keys}
 
 
 @dataclasses.dataclass
@@ -119,7 +144,10 @@ def load_source(path):
                 if seen_keys.get(key, grade_id) != grade_id:
                     raise ValueError(f"{where}: key {key!r} is also recorded by {seen_keys[key]!r}.")
                 seen_keys[key] = grade_id
-            checks.append(CheckCell(grade_id, index, points, list(dict.fromkeys(keys)), pending))
+            keys = list(dict.fromkeys(keys))
+            checks.append(
+                CheckCell(grade_id, index, points, keys, pending, _partial_credit(cell, keys, where))
+            )
             pending = []
     if not checks:
         raise ValueError(f"Lab {name} has no check cells (nbgrader grade: true with points).")

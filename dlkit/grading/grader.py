@@ -14,7 +14,7 @@ from dlkit.grading.assemble import (
     solution_ids_of,
 )
 from dlkit.grading.compare import canonical, values_match
-from dlkit.grading.record_audit import audit_reference
+from dlkit.grading.record_audit import audit_reference, weak_value
 from dlkit.grading.records import read_records
 from dlkit.grading.sandbox import run_sandboxed
 
@@ -35,7 +35,7 @@ class ExerciseGrade:
 
     Attributes:
         grade_id: String. The check cell's grade_id.
-        points: Float. Points earned, 0 or `max_points`.
+        points: Float. Points earned: 0 or `max_points`, or in between for a check cell with partial credit.
         max_points: Float.
         status: String, one of `STATUSES`: "passed"; "not attempted" (the exercise still raises
             `NotImplementedError`, or its cell is missing); "wrong" (the visible check names the mistake, or the
@@ -147,6 +147,13 @@ def reference_values(lab, *, timeout, memory_mb, sandbox=True):
     # A check cell whose values a student could guess (flags, shapes, small configs) could be forged by a
     # patched `record`: refuse the source rather than hand out points for it.
     weak = audit_reference({check.grade_id: {k: reference[k][0] for k in check.keys} for check in lab.checks})
+    # With partial credit each key earns on its own, so each weighted key must be strong.
+    weak += [
+        f"check cell {check.grade_id!r} gives partial credit to the guessable key {key!r}"
+        for check in lab.checks
+        for key in check.weights or {}
+        if weak_value(reference[key][0])
+    ]
     if weak:
         raise GradingError(f"{where}: {'; '.join(weak)}")
     return reference
@@ -176,7 +183,8 @@ def _cell_error(error):
 def score(lab, reference, run, records, missing=()):
     """Scores a student run: a check cell earns its points iff every key it records in the reference run was
     recorded in the student run exactly once-valued and matches the reference (its rtol/atol; the student's
-    own tolerances are ignored).
+    own tolerances are ignored). A check cell with partial credit (`CheckCell.weights`) earns the share of its
+    points whose keys match instead.
 
     Each result also says, for the student, what happened (`ExerciseGrade.status` and `message`): the check
     cell's error when it raised (the visible check's message for a wrong answer), else how many of the cell's
@@ -188,10 +196,10 @@ def score(lab, reference, run, records, missing=()):
     grades = []
     for check in lab.checks:
         absent = [grade_id for grade_id in check.exercises if grade_id in missing]
-        failures = (
-            [] if absent else [_key_failure(key, records.get(key, []), reference) for key in check.keys]
-        )
-        failures = [failure for failure in failures if failure]
+        # {key: why it fails} for the hidden tests that fail (all of them count as failed if the cell is missing).
+        failed = {} if absent else {k: _key_failure(k, records.get(k, []), reference) for k in check.keys}
+        failed = {key: why for key, why in failed.items() if why}
+        failures = list(failed.values())
         error = run.errors.get(check.index)
         if absent:
             status, message = (
@@ -213,6 +221,10 @@ def score(lab, reference, run, records, missing=()):
             message = f"passes the visible check but fails {len(failures)} of {len(check.keys)} hidden tests"
             reason = failures[0]
         points = check.points if status == "passed" else 0
+        if check.weights and not absent and status != "passed":
+            # Partial credit, asked for in the cell's metadata: the share of the weight whose keys match.
+            earned = sum(w for key, w in check.weights.items() if key not in failed)
+            points = round(check.points * earned / sum(check.weights.values()), 2)
         grades.append(ExerciseGrade(check.grade_id, points, check.points, status, message, _short(reason)))
     return grades
 
