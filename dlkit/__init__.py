@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from dlkit import datasets, plots  # noqa: E402
+from dlkit.exercises import exercise_done, requires  # noqa: E402
 from dlkit.full_size import full_size  # noqa: E402
 from dlkit.results_table import ResultsTable  # noqa: E402
 from dlkit.seed import set_seed  # noqa: E402
@@ -42,4 +43,14 @@ def __dir__():
     return sorted(list(globals()) + list(_LAZY_SUBPACKAGES))
 
 
-__all__ = ["ResultsTable", "datasets", "full_size", "plots", "set_seed", "__version__", *_LAZY_SUBPACKAGES]
+__all__ = [
+    "ResultsTable",
+    "datasets",
+    "exercise_done",
+    "full_size",
+    "plots",
+    "requires",
+    "set_seed",
+    "__version__",
+    *_LAZY_SUBPACKAGES,
+]
