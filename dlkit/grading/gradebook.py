@@ -8,6 +8,9 @@ import os
 import re
 
 from dlkit.atomic_write import write_atomic
+from dlkit.grading.grader import HIDDEN_TESTS_FAILED
+
+_HIDDEN_COUNT_PREFIX = HIDDEN_TESTS_FAILED.split("{", 1)[0]
 
 
 def _points(value):
@@ -109,7 +112,8 @@ def class_summary(rows):
                 (row.lab, e.grade_id), {"max": e.max_points, "points": [], "messages": []}
             )
             entry["points"].append(e.points)
-            if e.status == "wrong" and e.message and not e.message.startswith("passes the visible check"):
+            # Only the visible check's own diagnoses name a mistake; the hidden-test count does not.
+            if e.status == "wrong" and e.message and not e.message.startswith(_HIDDEN_COUNT_PREFIX):
                 entry["messages"].append(e.message)
     if not stats:
         return ""

@@ -25,6 +25,9 @@ class GradingError(RuntimeError):
     """The instructor's side is broken (a lab source whose own run fails or records the wrong keys)."""
 
 
+# The message of an exercise whose visible check passed but some hidden tests did not (a count, never keys).
+HIDDEN_TESTS_FAILED = "passes the visible check but fails {failed} of {total} hidden tests"
+
 # What a student reads about one exercise, in the order a stuck student would ask about it.
 STATUSES = ("passed", "not attempted", "wrong", "error", "timed out")
 
@@ -218,7 +221,7 @@ def score(lab, reference, run, records, missing=()):
             reason = run.status if run.status != "ok" else f"{failures[0]} (cell did not run)"
         else:
             status = "wrong"
-            message = f"passes the visible check but fails {len(failures)} of {len(check.keys)} hidden tests"
+            message = HIDDEN_TESTS_FAILED.format(failed=len(failures), total=len(check.keys))
             reason = failures[0]
         points = check.points if status == "passed" else 0
         if check.weights and not absent and status != "passed":
