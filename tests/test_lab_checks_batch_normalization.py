@@ -1,5 +1,8 @@
 """Lab 07's visible checks accept a correct batch norm written here and name the usual mistakes."""
 
+import re
+import types
+
 import keras
 import numpy as np
 import pytest
@@ -226,3 +229,297 @@ def test_inference_mistakes(wrong_inference, message):
 def test_keras_layer_mistakes(mistake, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_my_batch_norm(layer_with(mistake))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Each known mistake, written here as the wrong solution a student would write, is named by its full message.
+
+
+def _forward_with(out):
+    return lambda z, g, b, e=EPS: (out(z, g, b, e), None)
+
+
+FORWARD_MISTAKES = [
+    (
+        _forward_with(
+            lambda z, g, b, e: g * (z - z.mean(1, keepdims=True)) / np.sqrt(z.var(1, keepdims=True) + e) + b
+        ),
+        "you normalized each example (row) over its units: batch norm averages over the batch, axis=0",
+    ),
+    (
+        _forward_with(lambda z, g, b, e: g * (z - z.mean(0)) / np.sqrt(z.var(0, ddof=1) + e) + b),
+        "you used the unbiased variance (ddof=1, divides by m - 1): batch norm uses (1/m) * sum (z - mu)^2, "
+        "np.var's default",
+    ),
+    (
+        _forward_with(lambda z, g, b, e: g * (z - z.mean(0)) / (np.sqrt(z.var(0)) + e) + b),
+        "epsilon is outside the square root: divide by np.sqrt(var + epsilon)",
+    ),
+    (
+        _forward_with(lambda z, g, b, e: g * (z - z.mean(0)) / np.sqrt(z.var(0)) + b),
+        "you forgot epsilon: divide by np.sqrt(var + epsilon)",
+    ),
+    (
+        _forward_with(lambda z, g, b, e: b * (z - z.mean(0)) / np.sqrt(z.var(0) + e) + g),
+        "gamma and beta are swapped: out = gamma * z_hat + beta",
+    ),
+    (
+        _forward_with(lambda z, g, b, e: (z - z.mean(0)) / np.sqrt(z.var(0) + e)),
+        "you returned z_hat without applying gamma and beta: out = gamma * z_hat + beta",
+    ),
+    (
+        _forward_with(lambda z, g, b, e: g * (z - z.mean(0)) / (z.var(0) + e) + b),
+        "you divided by the variance instead of the standard deviation: z_hat = (z - mu) / sqrt(var + epsilon)",
+    ),
+    (
+        _forward_with(lambda z, g, b, e: g * (z - z.mean(0)) / np.sqrt(z.var(0) + EPS) + b),
+        "you ignored the `epsilon` argument (used a fixed value)",
+    ),
+]
+
+
+@pytest.mark.parametrize("wrong, message", FORWARD_MISTAKES)
+def test_each_forward_mistake_is_named(wrong, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_batchnorm_forward(wrong)
+
+
+def test_forward_in_place_and_zero_variance():
+    def in_place(z, g, b, e=EPS):
+        out, cache = forward(z.copy(), g, b, e)
+        z -= z.mean(0)
+        return out, cache
+
+    with pytest.raises(ExerciseCheckError, match="changed `z` in place"):
+        checks.check_batchnorm_forward(in_place)
+
+    def unsafe(z, g, b, e=EPS):  # right, except NaN where a unit's variance is 0
+        out, cache = forward(z, g, b, e)
+        return np.where(z.var(0) > 0, out, np.nan), cache
+
+    with pytest.raises(ExerciseCheckError, match=re.escape("epsilon keeps the division safe")):
+        checks.check_batchnorm_forward(unsafe)
+
+
+def _backward_with(**changes):
+    """`backward` with some of its outputs replaced: changes maps 'dz', 'dgamma', 'dbeta' to f(dout, z, gamma, ...)."""
+
+    def wrong(dout, cache):
+        z, gamma, epsilon = cache["z"], cache["gamma"], cache["epsilon"]
+        m = len(z)
+        inv_std = 1.0 / np.sqrt(z.var(0) + epsilon)
+        z_hat = (z - z.mean(0)) * inv_std
+        outputs = dict(zip(("dz", "dgamma", "dbeta"), backward(dout, cache)))
+        for name, change in changes.items():
+            outputs[name] = change(dout, z, gamma, m, inv_std, z_hat)
+        return outputs["dz"], outputs["dgamma"], outputs["dbeta"]
+
+    return wrong
+
+
+BACKWARD_MISTAKES = [
+    (
+        _backward_with(dbeta=lambda dout, z, g, m, s, zh: dout.mean(0)),
+        "dbeta is the mean of dout over the batch: it is the sum, dout.sum(axis=0)",
+    ),
+    (
+        _backward_with(dgamma=lambda dout, z, g, m, s, zh: (dout * z).sum(0)),
+        "dgamma = sum over the batch of dout * z_hat, not of dout * z",
+    ),
+    (
+        _backward_with(dgamma=lambda dout, z, g, m, s, zh: (dout * zh).mean(0)),
+        "dgamma is a sum over the batch, not a mean",
+    ),
+    (
+        _backward_with(dz=lambda dout, z, g, m, s, zh: g * s * dout),
+        "dz = gamma * dout / sqrt(var + eps) treats mu and var as constants: add the two sums of the compact "
+        "formula (they carry the gradient through the batch statistics)",
+    ),
+    (
+        _backward_with(
+            dz=lambda dout, z, g, m, s, zh: g * s * (m * dout - dout.sum(0) - zh * (dout * zh).sum(0))
+        ),
+        "dz is missing the 1/m: dz = gamma / (m sqrt(var + eps)) * (m dout - sum(dout) - z_hat sum(dout z_hat))",
+    ),
+    (
+        _backward_with(
+            dz=lambda dout, z, g, m, s, zh: s / m * (m * dout - dout.sum(0) - zh * (dout * zh).sum(0))
+        ),
+        "dz is missing the factor gamma",
+    ),
+    (
+        _backward_with(dz=lambda dout, z, g, m, s, zh: g * s / m * (m * dout - dout.sum(0))),
+        "dz has only the mean's term: also subtract z_hat * sum(dout * z_hat) (the variance's term)",
+    ),
+    (
+        _backward_with(dz=lambda dout, z, g, m, s, zh: g * s / m * (m * dout - zh * (dout * zh).sum(0))),
+        "dz has only the variance's term: also subtract sum(dout) (the mean's term)",
+    ),
+    (
+        _backward_with(
+            dz=lambda dout, z, g, m, s, zh: g * s / m * (m * dout + dout.sum(0) + zh * (dout * zh).sum(0))
+        ),
+        "a sign is flipped in dz: the two sums are subtracted from m * dout",
+    ),
+]
+
+
+@pytest.mark.parametrize("wrong, message", BACKWARD_MISTAKES)
+def test_each_backward_mistake_is_named(wrong, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_batchnorm_backward(forward, wrong)
+
+
+def test_gradcheck_helper_differentiates_the_callers_forward():
+    rng = np.random.default_rng(5)
+    z, weights = rng.normal(size=(5, 2)), rng.normal(size=(5, 2))
+    gamma, beta = rng.normal(size=2), rng.normal(size=2)
+
+    def doubled_forward(z, gamma, beta, epsilon=EPS):
+        out, cache = forward(z, gamma, beta, epsilon)
+        return 2.0 * out, cache
+
+    def doubled_backward(dout, cache):
+        return backward(2.0 * dout, cache)
+
+    report = checks.gradcheck_your_backward(doubled_forward, doubled_backward, z, gamma, beta, weights)
+    assert report.passed
+    assert report.cost == pytest.approx(
+        float(np.sum(weights * doubled_forward(z, gamma, beta)[0])), rel=1e-12
+    )
+    assert not checks.gradcheck_your_backward(forward, doubled_backward, z, gamma, beta, weights).passed
+
+
+RUNNING_MISTAKES = [
+    (
+        lambda rm, rv, z, k=0.99: ((1 - k) * rm + k * z.mean(0), (1 - k) * rv + k * z.var(0)),
+        "momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)",
+    ),
+    (
+        lambda rm, rv, z, k=0.99: (k * rm + (1 - k) * z.mean(0), (1 - k) * rv + k * z.var(0)),
+        "momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)",
+    ),
+    (
+        lambda rm, rv, z, k=0.99: (z.mean(0), z.var(0)),
+        "you returned the batch mean: blend it into the running mean with the momentum",
+    ),
+    (
+        lambda rm, rv, z, k=0.99: (k * rm + (1 - k) * z.mean(0), k * rv + (1 - k) * z.var(0, ddof=1)),
+        "use the biased batch variance (1/m, np.var's default), as Keras does "
+        "(the paper's inference step and PyTorch's running_var use the unbiased m/(m - 1) one)",
+    ),
+    (
+        lambda rm, rv, z, k=0.99: (k * rm + (1 - k) * z.mean(0), k * rv + (1 - k) * z.std(0)),
+        "you blended the batch standard deviation: blend the variance",
+    ),
+]
+
+
+@pytest.mark.parametrize("wrong_update, message", RUNNING_MISTAKES)
+def test_each_running_average_mistake_is_named(wrong_update, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_running_averages(wrong_update, inference)
+
+
+INFERENCE_MISTAKES = [
+    (
+        lambda z, g, b, rm, rv, e=EPS: forward(z, g, b, e)[0],
+        "you normalized with the batch's own statistics: at inference use the running mean and variance",
+    ),
+    (
+        lambda z, g, b, rm, rv, e=EPS: g * (z - rm) / (np.sqrt(rv) + e) + b,
+        "epsilon is outside the square root",
+    ),
+    (
+        lambda z, g, b, rm, rv, e=EPS: g * (z - rm) / (rv + e) + b,
+        "you divided by the variance instead of its square root",
+    ),
+]
+
+
+@pytest.mark.parametrize("wrong_inference, message", INFERENCE_MISTAKES)
+def test_each_inference_mistake_is_named(wrong_inference, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_running_averages(update, wrong_inference)
+
+
+def test_this_files_running_averages_are_keras_moving_statistics():
+    # The check's reference is a NumPy formula; the lab says it is Keras's: this file's `update` and `inference`
+    # (which the check accepts) must agree with keras.layers.BatchNormalization.
+    rng = np.random.default_rng(6)
+    layer = keras.layers.BatchNormalization(momentum=0.8, epsilon=EPS)
+    mean, var = np.zeros(3), np.ones(3)
+    for _ in range(4):
+        batch = rng.normal(loc=2.0, scale=3.0, size=(8, 3))
+        layer(batch.astype("float32"), training=True)
+        mean, var = update(mean, var, batch, 0.8)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.moving_mean), mean, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.moving_variance), var, rtol=1e-5, atol=1e-5)
+    z = rng.normal(size=(4, 3))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer(z.astype("float32"), training=False)),
+        inference(z, np.ones(3), np.zeros(3), mean, var),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+class _RowNormalizing(GoodBatchNorm):
+    def call(self, inputs, training=None):
+        if not training:
+            return super().call(inputs, training)
+        mean = keras.ops.mean(inputs, axis=1, keepdims=True)
+        variance = keras.ops.var(inputs, axis=1, keepdims=True)
+        self.moving_mean.assign(
+            self.moving_mean * self.momentum + keras.ops.mean(inputs, 0) * (1 - self.momentum)
+        )
+        self.moving_variance.assign(
+            self.moving_variance * self.momentum + keras.ops.var(inputs, 0) * (1 - self.momentum)
+        )
+        return self.gamma * (inputs - mean) / keras.ops.sqrt(variance + self.epsilon) + self.beta
+
+
+@pytest.mark.parametrize(
+    "layer_class, message",
+    [
+        (
+            layer_with("always_batch"),
+            "at inference (training=None or False) normalize with the moving averages, not the batch statistics",
+        ),
+        (
+            layer_with("never_batch"),
+            "in training mode normalize with the batch's mean and variance, not the moving averages",
+        ),
+        (
+            layer_with("no_update"),
+            "the moving statistics did not change: update them in training mode with self.moving_mean.assign(...)",
+        ),
+        (
+            layer_with("swapped"),
+            "momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)",
+        ),
+        (_RowNormalizing, "you normalized each example over its features: batch norm averages over axis 0"),
+    ],
+)
+def test_each_keras_layer_mistake_is_named(layer_class, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_my_batch_norm(layer_class)
+
+
+def test_public_names_are_the_checks_and_the_gradcheck_helper():
+    from dlkit.lab_checks import expect
+
+    public = {
+        name
+        for name in dir(checks)
+        if not name.startswith("_")
+        and not isinstance(getattr(checks, name), types.ModuleType)
+        and getattr(checks, name) is not getattr(expect, name, None)
+    }
+    assert public == {
+        "check_batchnorm_forward",
+        "check_batchnorm_backward",
+        "check_running_averages",
+        "check_my_batch_norm",
+        "gradcheck_your_backward",
+    }

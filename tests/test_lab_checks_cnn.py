@@ -1,10 +1,13 @@
 """Lab 09's visible checks accept a correct CNN forward pass written here and name the usual mistakes."""
 
+import re
+import types
+
 import keras
 import numpy as np
 import pytest
 
-from dlkit.lab_checks import ExerciseCheckError
+from dlkit.lab_checks import ExerciseCheckError, expect
 from dlkit.lab_checks import cnn as checks
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -217,3 +220,153 @@ def _wrong_classes():
 def test_digits_cnn_rejects_mistakes(build, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_digits_cnn(build)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The idiom: private references that agree with this file's solution, every known mistake named in full.
+
+
+def test_public_names_are_only_the_checks():
+    imported = {name for name in dir(expect) if not name.startswith("_")}
+    public = {
+        name
+        for name in dir(checks)
+        if not name.startswith("_")
+        and name not in imported
+        and not isinstance(getattr(checks, name), types.ModuleType)
+    }
+    assert public == {
+        "check_conv_single_step",
+        "check_conv_forward",
+        "check_pool_forward",
+        "check_digits_cnn",
+    }
+
+
+def test_references_agree_with_this_files_solution():
+    rng = np.random.default_rng(9)
+    a, W1, b1 = rng.normal(size=(3, 3, 2)), rng.normal(size=(3, 3, 2)), rng.normal(size=(1, 1, 1))
+    assert checks._reference_conv_single_step(a, W1, b1) == pytest.approx(
+        conv_single_step(a, W1, b1), rel=1e-12
+    )
+    A = rng.normal(size=(2, 7, 6, 3))
+    W, b = rng.normal(size=(3, 3, 3, 4)), rng.normal(size=4)
+    for stride, pad in [(1, 0), (2, 1), (3, 2)]:
+        np.testing.assert_allclose(
+            checks._reference_conv_forward(A, W, b, stride, pad),
+            make_conv_forward()(A, W, b, stride, pad),
+            rtol=1e-4,
+            atol=1e-4,
+        )
+    for f, stride, mode in [(2, 2, "max"), (3, 1, "average"), (3, 2, "average")]:
+        np.testing.assert_allclose(
+            checks._reference_pool_forward(A, f, stride, mode),
+            make_pool_forward()(A, f, stride, mode),
+            rtol=1e-5,
+            atol=1e-5,
+        )
+
+
+CONV_SINGLE_STEP_MESSAGES = [
+    (lambda a, W, b: float(np.sum(a * W)), "the bias is missing: Z = sum(a_slice_prev * W) + b"),
+    (
+        lambda a, W, b: float(np.sum(a * W) - np.sum(b)),
+        "you subtracted the bias: Z = sum(a_slice_prev * W) + b",
+    ),
+    (
+        lambda a, W, b: float(np.mean(a * W) + np.sum(b)),
+        "you took the mean of the products instead of their sum",
+    ),
+    (
+        lambda a, W, b: float(np.sum(a * W[::-1, ::-1]) + np.sum(b)),
+        "you flipped the filter (true convolution). Deep-learning 'convolution' is cross-correlation: multiply "
+        "each input value by the weight at the same position, no flip",
+    ),
+    (
+        lambda a, W, b: a * W,
+        "returned the elementwise product, one value per position: sum it into one number "
+        "(np.sum(a_slice_prev * W)), then add the bias",
+    ),
+    (
+        lambda a, W, b: np.sum(a * W, axis=(0, 1)) + np.sum(b),
+        "must return one number, got an array of shape (4,)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("wrong", "message"), CONV_SINGLE_STEP_MESSAGES)
+def test_conv_single_step_names_each_mistake_in_full(wrong, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_conv_single_step(wrong)
+
+
+def _one_channel_per_input_channel(A_prev, W, b, stride, pad):
+    return make_conv_forward()(A_prev, W, b, stride, pad)[..., :1].repeat(A_prev.shape[3], axis=-1)
+
+
+CONV_FORWARD_MESSAGES = [
+    (
+        make_conv_forward(flip=True),
+        "you flipped the kernel (true convolution). Like Keras, compute the cross-correlation: "
+        "sum(window * W[:, :, :, c]) with no flip",
+    ),
+    (make_conv_forward(bias=False), "the bias is missing: add b[c] to every output of filter c"),
+    (
+        make_conv_forward(use_stride=False),
+        "the windows do not move by `stride`: window (h, w) starts at row h * stride and column w * stride",
+    ),
+    (
+        make_conv_forward(drop_pad=True),
+        "expected output shape (2, 5, 6, 2) from n_H = floor((n_H_prev + 2*pad - f) / stride) + 1, got "
+        "(2, 3, 4, 2) (it looks like you ignored the padding or the stride)",
+    ),
+    (
+        _one_channel_per_input_channel,
+        "expected output shape (2, 3, 3, 4) from n_H = floor((n_H_prev + 2*pad - f) / stride) + 1, got "
+        "(2, 3, 3, 3) (the last axis holds one channel per filter: n_C = W.shape[3] = 4)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("wrong", "message"), CONV_FORWARD_MESSAGES)
+def test_conv_forward_names_each_mistake_in_full(wrong, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_conv_forward(wrong)
+
+
+def _max_for_average(A_prev, f, stride, mode="max"):
+    return make_pool_forward()(A_prev, f, stride, "max")
+
+
+def _pool_in_place(A_prev, f, stride, mode="max"):
+    A_prev += 0.0 * A_prev + 1.0
+    return make_pool_forward()(A_prev - 1.0, f, stride, mode)
+
+
+POOL_FORWARD_MESSAGES = [
+    (
+        make_pool_forward(swap_mode=True),
+        "you computed the average of each window; mode='max' asks for the max",
+    ),
+    (_max_for_average, "you computed the max of each window; mode='average' asks for the average"),
+    (
+        make_pool_forward(across_channels=True),
+        "you pooled across the channels too: pool each channel on its own (reduce over axes 1 and 2 only)",
+    ),
+    (
+        make_pool_forward(use_stride=False),
+        "the windows do not move by `stride`: window (h, w) starts at row h * stride and column w * stride",
+    ),
+    (
+        lambda A_prev, f, stride, mode="max": make_pool_forward()(A_prev, f, stride, mode)[..., :1],
+        "expected output shape (2, 2, 2, 3) from n_H = floor((n_H_prev - f) / stride) + 1, got (2, 2, 2, 1) "
+        "(pooling keeps every channel: the last axis stays n_C_prev)",
+    ),
+    (_pool_in_place, "your pool_forward changed A_prev in place"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "message"), POOL_FORWARD_MESSAGES)
+def test_pool_forward_names_each_mistake_in_full(wrong, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_pool_forward(wrong)

@@ -1,10 +1,13 @@
 """The lab 03 checks accept correct solutions and reject the usual mistakes with a message that names them."""
 
+import inspect
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from dlkit.lab_checks import ExerciseCheckError
+from dlkit.lab_checks import ExerciseCheckError, expect
 from dlkit.lab_checks import gradient_checking as checks
 
 # --- Exercise 1: two-sided difference ------------------------------------------------------------------------------
@@ -36,6 +39,36 @@ def test_two_sided_rejects_mistakes(function, message):
         checks.check_two_sided_difference(function)
 
 
+@pytest.mark.parametrize(
+    "function, message",
+    [
+        (
+            lambda f, t, e: (f(t + e) - f(t)) / e,
+            "this is the one-sided difference (f(theta + epsilon) - f(theta)) / epsilon: take a step to both "
+            "sides, (f(theta + epsilon) - f(theta - epsilon)) / (2 epsilon)",
+        ),
+        (
+            lambda f, t, e: (f(t) - f(t - e)) / e,
+            "this is the backward one-sided difference (f(theta) - f(theta - epsilon)) / epsilon: use both "
+            "f(theta + epsilon) and f(theta - epsilon)",
+        ),
+        (
+            lambda f, t, e: (f(t + e) - f(t - e)) / e,
+            "you divided by epsilon: the two points are 2 epsilon apart, so divide by 2 epsilon",
+        ),
+        (
+            lambda f, t, e: (f(t + e) - f(t - e)) / 2 * e,
+            "operator precedence: `/ 2 * epsilon` multiplies by epsilon; write `/ (2 * epsilon)`",
+        ),
+    ],
+)
+def test_two_sided_names_each_mistake(function, message):
+    with pytest.raises(
+        ExerciseCheckError, match=re.escape(f"two_sided_difference(theta=1.0, epsilon=0.01): {message}")
+    ):
+        checks.check_two_sided_difference(function)
+
+
 # --- Exercise 2: relative difference -------------------------------------------------------------------------------
 
 
@@ -52,7 +85,7 @@ def test_relative_difference_accepts_reference(capsys):
     assert "relative_difference: all tests passed." in capsys.readouterr().out
     # The course's bands: identical vectors give 0, opposite ones 1.
     assert _relative([1.0, 2.0], [1.0, 2.0]) == 0.0
-    assert checks.reference_relative_difference([1.0, 2.0], [-1.0, -2.0]) == pytest.approx(1.0)
+    assert _relative([1.0, 2.0], [-1.0, -2.0]) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(
@@ -70,6 +103,52 @@ def test_relative_difference_accepts_reference(capsys):
 )
 def test_relative_difference_rejects_mistakes(function, message):
     with pytest.raises(ExerciseCheckError, match=message):
+        checks.check_relative_difference(function)
+
+
+@pytest.mark.parametrize(
+    "function, message",
+    [
+        (
+            lambda g, a: np.linalg.norm(g - a) / np.linalg.norm(g + a),
+            "the denominator is ||grad||_2 + ||gradapprox||_2 (two norms added), not ||grad + gradapprox||_2",
+        ),
+        (
+            lambda g, a: np.linalg.norm(g - a),
+            "divide ||grad - gradapprox||_2 by ||grad||_2 + ||gradapprox||_2 (you returned the plain distance)",
+        ),
+        (
+            lambda g, a: np.sum((g - a) ** 2) / (np.sum(g**2) + np.sum(a**2)),
+            "use the Euclidean norm (square root of the sum of squares), not the squared norm",
+        ),
+        (
+            lambda g, a: np.sum((g - a) ** 2) / (np.linalg.norm(g) + np.linalg.norm(a)),
+            "the numerator is squared: use ||grad - gradapprox||_2, not its square",
+        ),
+        (
+            lambda g, a: np.linalg.norm(g - a) / np.linalg.norm(g),
+            "divide by ||grad||_2 + ||gradapprox||_2, not by ||grad||_2 alone",
+        ),
+        (
+            lambda g, a: np.abs(g - a).sum() / (np.abs(g).sum() + np.abs(a).sum()),
+            "use the L2 norm, not the L1 norm (sum of absolute values)",
+        ),
+        (
+            lambda g, a: np.linalg.norm(g - a, 2) / (np.linalg.norm(g, 2) + np.linalg.norm(a, 2)),
+            "for matrices use the L2 norm of all elements (np.linalg.norm(x) or of x.ravel()); "
+            "np.linalg.norm(x, 2) is the spectral norm",
+        ),
+        # Right on vectors, wrong on opposite ones: the (g, -g) case reports the worst element.
+        (
+            lambda g, a: 0.5 if np.allclose(a, -g) else _relative(g, a),
+            "relative_difference(g, -g): values differ",
+        ),
+    ],
+)
+def test_relative_difference_names_each_mistake(function, message):
+    if not message.startswith("relative_difference("):
+        message = f"relative_difference: {message}"
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
         checks.check_relative_difference(function)
 
 
@@ -116,14 +195,56 @@ def test_backward_accepts_reference(capsys):
     assert "make_cost: all tests passed." in capsys.readouterr().out
 
 
-def test_reference_cost_matches_numpy_formula():
+def test_backward_accepts_the_numpy_forward_formula():
+    # The test's forward pass (the NumPy formula of the course's cost) is the J the check accepts.
     x, y, params = checks.network_case(0)
     w1, b1, w2, b2, w3, b3 = params
     a3 = 1 / (1 + np.exp(-(w3 @ np.maximum(0, w2 @ np.maximum(0, w1 @ x + b1) + b2) + b3)))
     expected = -np.mean(y * np.log(a3) + (1 - y) * np.log(1 - a3))
-    assert float(checks.reference_cost(tf.constant(x), tf.constant(y), params)) == pytest.approx(
-        expected, rel=1e-12
-    )
+    j = _make_cost()(x, y)(*[tf.constant(p, tf.float64) for p in params])
+    assert float(j) == pytest.approx(expected, rel=1e-12)
+
+
+def test_backward_rejects_a_changed_forward_pass():
+    # The cost summed over the examples instead of averaged: the forward pass was changed.
+    def summed(x, y):
+        inner = _make_cost()(x, y)
+        return lambda *p: x.shape[1] * inner(*p)
+
+    with pytest.raises(
+        ExerciseCheckError,
+        match=re.escape("make_cost: the cost J (forward pass; leave it as given): values differ"),
+    ):
+        checks.check_backward(summed)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"dw2_scale": 2.0}, "make_cost: dW2: is 2 times the true gradient: "),
+        ({"db1_scale": 4.0}, "make_cost: db1: is 4 times the true gradient: "),
+        ({"dw2_scale": 0.5}, "make_cost: dW2: is 0.5 times the true gradient: "),
+        ({"inverse_m": 6.0}, "make_cost: dW1: is 6 times the true gradient (is the 1/m missing?): "),
+        (
+            {"inverse_m": 1.0 / 6.0},
+            "make_cost: dW1: is 0.166667 times the true gradient (is 1/m applied twice?): ",
+        ),
+        (
+            {"sign": -1.0},
+            "make_cost: dW1: is -1 times the true gradient (is the sign of dZ3 = A3 - Y reversed?): ",
+        ),
+        (
+            {"use_upstream": False},
+            "make_cost: dW1: the gradient of 3 * J is not 3 times the gradient of J: multiply every gradient by "
+            "`upstream` (dJ_total / dJ) before returning it",
+        ),
+    ],
+)
+def test_backward_names_each_mistake(kwargs, message):
+    if "times the true gradient" in message:
+        message += "compare it with its formula in the course's backward pass"
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_backward(_make_cost(**kwargs))
 
 
 @pytest.mark.parametrize(
@@ -143,7 +264,7 @@ def test_backward_rejects_mistakes(kwargs, message):
 
 def test_backward_rejects_wrong_relu_mask_and_changed_forward():
     # The ReLU mask of layer 1 taken from W1 @ X (before adding b1): wrong wherever b1 flips the sign.
-    with pytest.raises(ExerciseCheckError, match="dW1: differs from the true gradient"):
+    with pytest.raises(ExerciseCheckError, match="dW1: values differ"):
         checks.check_backward(_make_cost(stale_mask=True))
 
     def changed_forward(x, y):
@@ -182,3 +303,78 @@ def test_l2_gradient_accepts_reference(capsys):
 def test_l2_gradient_rejects_mistakes(function, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_l2_gradient(function)
+
+
+@pytest.mark.parametrize(
+    "function, message",
+    [
+        (
+            lambda w, lambd, m: lambd / (2 * m) * w,
+            "the 2 of the derivative of ||W||^2 cancels the 1/2 of lambda / (2m): the gradient is lambda / m * W, "
+            "not lambda / (2m) * W",
+        ),
+        (
+            lambda w, lambd, m: 2 * lambd / m * w,
+            "the gradient is lambda / m * W, not 2 lambda / m * W (the 1/2 in the cost cancels the 2)",
+        ),
+        (lambda w, lambd, m: lambd * w, "divide by m: the gradient is lambda / m * W"),
+        (
+            lambda w, lambd, m: lambd / m * w**2,
+            "the gradient is linear in W: lambda / m * W, not lambda / m * W**2",
+        ),
+        (
+            lambda w, lambd, m: tf.fill(tf.shape(w), lambd / (2 * m) * tf.reduce_sum(w**2)),
+            "this is the cost term's value pattern, not its gradient: return lambda / m * W",
+        ),
+    ],
+)
+def test_l2_gradient_names_each_mistake(function, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(f"l2_gradient(W, lambd=0.7, m=4): {message}")):
+        checks.check_l2_gradient(function)
+
+
+# --- Public names ----------------------------------------------------------------------------------------------------
+
+
+def test_public_names_are_the_checks_and_the_hidden_tests_helpers():
+    imported = {name for name in dir(expect) if not name.startswith("_")}
+    public = {
+        name
+        for name in dir(checks)
+        if not name.startswith("_") and not inspect.ismodule(getattr(checks, name)) and name not in imported
+    }
+    assert public == {
+        "check_two_sided_difference",
+        "check_relative_difference",
+        "check_backward",
+        "check_l2_gradient",
+        "network_case",
+        "your_gradients",
+        "your_gradcheck_difference",
+    }
+
+
+def test_your_gradients_are_the_students_backward_pass_not_autodiff():
+    # A backward pass with dW2 doubled: the hidden tests must see that doubled gradient (the student's own), and
+    # the gradient check must see it fail.
+    x, y, params = checks.network_case(3)
+    right = checks.your_gradients(_make_cost(), x, y, params)
+    doubled = checks.your_gradients(_make_cost(dw2_scale=2.0), x, y, params)
+    assert len(doubled) == 6
+    for index, (a, b) in enumerate(zip(right, doubled, strict=True)):
+        assert np.allclose(b, 2.0 * a if index == 2 else a, rtol=1e-12, atol=0.0)
+    assert checks.your_gradcheck_difference(_make_cost(), x, y, params) < 1e-7
+    assert checks.your_gradcheck_difference(_make_cost(dw2_scale=2.0), x, y, params) > 1e-3
+
+
+def test_network_case_is_seeded():
+    x, y, params = checks.network_case(11, m=7)
+    again = checks.network_case(11, m=7)
+    assert (
+        x.shape == (4, 7)
+        and y.shape == (1, 7)
+        and [p.shape for p in params] == [(5, 4), (5, 1), (3, 5), (3, 1), (1, 3), (1, 1)]
+    )
+    assert np.array_equal(x, again[0]) and all(
+        np.array_equal(a, b) for a, b in zip(params, again[2], strict=True)
+    )

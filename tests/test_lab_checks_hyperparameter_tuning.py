@@ -1,5 +1,8 @@
 """Lab 05 visible checks: they pass the reference solutions and name the typical mistakes."""
 
+import re
+import types
+
 import numpy as np
 import pytest
 
@@ -131,3 +134,98 @@ def _ignores_top_k(values, scores, top_k=3, margin=0.25):
 def test_narrow_mistakes(wrong, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_narrow_log_range(wrong)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Each known mistake, written here as the wrong solution a student would write, is named by its full message.
+
+
+def _log_uniform_from_high_end(low, high, n):
+    return 10.0 ** (np.log10(high) - (np.log10(high) - np.log10(low)) * np.random.rand(n))
+
+
+def _log_uniform_fixed_range(low, high, n):
+    return 10.0 ** (-4.0 + 4.0 * np.random.rand(n))
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (
+            _log_uniform_from_high_end,
+            "you drew r = log10(high) - (...) * rand, starting from the high end. It has the right distribution "
+            "(the course's r = -4 * rand() does the same), but the grader reproduces your draws: start from the "
+            "low end, r = log10(low) + (log10(high) - log10(low)) * np.random.rand(num_samples).",
+        ),
+        (
+            lambda low, high, n: 10.0 ** (-4 * np.random.rand(n)),
+            "with low=0.001, high=0.1 you still sampled [1e-4, 1]: use the `low` and `high` arguments.",
+        ),
+        (
+            _log_uniform_fixed_range,
+            "with low=0.001, high=0.1 you still sampled [1e-4, 1]: use the `low` and `high` arguments.",
+        ),
+    ],
+)
+def test_each_log_uniform_mistake_is_named(wrong, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_sample_log_uniform(wrong)
+
+
+def test_each_beta_mistake_is_named():
+    def from_high_end(low, high, n):
+        r_low, r_high = np.log10(1 - high), np.log10(1 - low)
+        return 1.0 - 10.0 ** (r_high - (r_high - r_low) * np.random.rand(n))
+
+    message = (
+        "you drew r from the high end (r = -1 - 2 * rand). Right distribution, but the grader reproduces your "
+        "draws: r = log10(1 - high) + (log10(1 - low) - log10(1 - high)) * np.random.rand(num_samples)."
+    )
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_sample_beta(from_high_end)
+
+
+def _relative_margin(values, scores, top_k=3, margin=0.25):
+    best = np.argsort(-np.asarray(scores))[:top_k]
+    chosen = np.asarray(values)[best]
+    return chosen.min() * (1 - margin), chosen.max() * (1 + margin)
+
+
+def _reversed(values, scores, top_k=3, margin=0.25):
+    low, high = narrow(values, scores, top_k, margin)
+    return high, low
+
+
+LOG_SCALE = "pad on the log scale: low = 10**(min(log10(best)) - margin), high = 10**(max(...) + margin)."
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (
+            _lowest,
+            "your range surrounds the three LOWEST scores: higher scores are better (sort descending).",
+        ),
+        (_linear_margin, LOG_SCALE),
+        (_relative_margin, LOG_SCALE),
+        (_no_margin, "you forgot the margin: pad `margin` decades on each side of the best trials."),
+        (_ignores_top_k, "you ignored the `top_k` argument: take the `top_k` best trials."),
+        (_reversed, "expected low <= high"),
+    ],
+)
+def test_each_narrow_mistake_is_named(wrong, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_narrow_log_range(wrong)
+
+
+def test_public_names_are_the_checks():
+    from dlkit.lab_checks import expect
+
+    public = {
+        name
+        for name in dir(checks)
+        if not name.startswith("_")
+        and not isinstance(getattr(checks, name), types.ModuleType)
+        and getattr(checks, name) is not getattr(expect, name, None)
+    }
+    assert public == {"check_sample_log_uniform", "check_sample_beta", "check_narrow_log_range"}

@@ -1,13 +1,15 @@
 """The lab 06 checks accept correct solutions (written here from the papers) and name the usual mistakes."""
 
 import math
+import re
+import types
 
 import keras
 import numpy as np
 import pytest
 
 import dlkit
-from dlkit.lab_checks import ExerciseCheckError
+from dlkit.lab_checks import ExerciseCheckError, expect
 from dlkit.lab_checks import learning_rate_schedules as checks
 
 
@@ -59,9 +61,17 @@ def test_clr_reference_matches_hand_values():
     )
 
 
+def clr_numpy(step, base_lr, max_lr, step_size):
+    # Vectorized form, returning a 0-d NumPy array for a scalar step.
+    step = np.asarray(step, dtype=float)
+    cycle = np.floor(1 + step / (2 * step_size))
+    x = np.abs(step / step_size - 2 * cycle + 1)
+    return base_lr + (max_lr - base_lr) * np.maximum(0.0, 1 - x)
+
+
 def test_clr_accepts_correct_and_vectorized(capsys):
     checks.check_triangular_clr(clr)
-    checks.check_triangular_clr(checks.reference_triangular_clr)
+    checks.check_triangular_clr(clr_numpy)
     assert "triangular_clr: all tests passed" in capsys.readouterr().out
 
 
@@ -162,9 +172,16 @@ def test_snapshot_reference_hand_values():
     assert snapshot(3, 20, 4, 0.1) == pytest.approx(0.05 * (math.cos(math.pi * 2 / 5) + 1))
 
 
+def snapshot_numpy(t, T, M, initial_lr):
+    # Vectorized form, computed in float32 (within the check's tolerance).
+    length = np.float32(math.ceil(T / M))
+    t = np.asarray(t, dtype=np.float32)
+    return np.float32(initial_lr) / 2 * (np.cos(np.float32(np.pi) * np.mod(t - 1, length) / length) + 1)
+
+
 def test_snapshot_accepts_correct(capsys):
     checks.check_snapshot_lr(snapshot)
-    checks.check_snapshot_lr(checks.reference_snapshot_lr)
+    checks.check_snapshot_lr(snapshot_numpy)
     assert "snapshot_lr: all tests passed" in capsys.readouterr().out
 
 
@@ -219,9 +236,18 @@ def average_argmax_axis0(members, x=None):
     return mean, np.zeros(len(mean), dtype=int)
 
 
+def average_predict(members, x=None):
+    # The lab's form: Keras models through `predict`, the mean by np.mean.
+    outputs = [
+        np.asarray(m.predict(x, verbose=0)) if isinstance(m, keras.Model) else np.asarray(m) for m in members
+    ]
+    mean = np.mean(outputs, axis=0)
+    return mean, np.argmax(mean, axis=1)
+
+
 def test_average_accepts_correct(capsys):
     checks.check_average_predictions(average)
-    checks.check_average_predictions(checks.reference_average_predictions)
+    checks.check_average_predictions(average_predict)
     assert "average_predictions: all tests passed" in capsys.readouterr().out
 
 
@@ -245,4 +271,115 @@ def test_majority_vote_differs_from_average_on_check_data():
     # The majority-vote diagnosis is only reachable if the check's data separates the two rules.
     members = checks._probability_members(3, 6, 4, seed=0)
     averaged = np.mean(members, axis=0).argmax(axis=1)
-    assert not np.array_equal(averaged, checks._majority_vote(members))
+    votes = np.stack([p.argmax(axis=1) for p in members])
+    majority = np.array([np.bincount(v, minlength=4).argmax() for v in votes.T])
+    assert not np.array_equal(averaged, majority)
+
+
+def average_geometric_normalized(members, x=None):
+    mean, _ = average_geometric(members, x)
+    mean = mean / mean.sum(axis=1, keepdims=True)
+    return mean, mean.argmax(axis=1)
+
+
+def average_float_labels(members, x=None):
+    mean, labels = average(members, x)
+    return mean, labels.astype(float)
+
+
+def average_extra_class(members, x=None):
+    mean, labels = average(members, x)
+    return np.concatenate([mean, np.zeros((len(mean), 1))], axis=1), labels
+
+
+# -------------------------------------------------------------------------------- every known mistake, by message
+CLR_MESSAGES = {
+    clr_no_floor: "the rate never moves from base_lr: `cycle` must be floor(1 + step / (2 * step_size)), the floor "
+    "of 1 + ..., starting at 1 (without the floor, or without the 1 +, x is never below 1)",
+    clr_upside_down: "the triangle is upside down (the rate starts at max_lr): use max(0, 1 - x), not max(0, x), "
+    "and do not swap base_lr and max_lr",
+    clr_full_cycle: "the cycle is only step_size steps long: step_size is HALF a cycle, so use step / (2 * "
+    "step_size) for the cycle and step / step_size for x",
+}
+
+WARMUP_MESSAGES = {
+    warmup_ahead: "the ramp is one step ahead: the rate at step 0 must be start_lr, i.e. use step / warmup_steps, "
+    "not (step + 1) / warmup_steps",
+    warmup_no_handover: "the rate keeps growing after the warmup: from step warmup_steps on, return target_lr",
+    warmup_from_zero: "the ramp ignores start_lr: go from start_lr to target_lr, start_lr + (target_lr - start_lr) "
+    "* step / warmup_steps",
+    warmup_constant: "this is a constant warmup (start_lr throughout): the gradual warmup rises linearly to "
+    "target_lr",
+}
+
+
+def snapshot_over_M(t, T, M, initial_lr):
+    length = T / M
+    return initial_lr / 2 * (math.cos(math.pi * ((t - 1) % length) / length) + 1)
+
+
+SNAPSHOT_MESSAGES = {
+    snapshot_t_not_shifted: "the rate at t=1 is not initial_lr: the formula uses (t - 1) mod ceil(T / M), t being "
+    "1-based",
+    snapshot_floor: "the cycle length is floor(T / M): Huang et al. use ceil(T / M) (math.ceil), which differs when "
+    "M does not divide T",
+    snapshot_over_M: "the cycle length is T / M without rounding up: use math.ceil(T / M)",
+    snapshot_no_plus_one: "the rate goes negative: the formula is initial_lr / 2 * (cos(...) + 1); the + 1 is "
+    "missing",
+    snapshot_no_mod: "the rate never restarts: take (t - 1) mod ceil(T / M) so that each cycle starts again at "
+    "initial_lr",
+    snapshot_over_T: "one cosine over all T steps: divide by the cycle length ceil(T / M), not by T",
+}
+
+AVERAGE_MESSAGES = {
+    average_sum: "the probabilities are summed, not averaged: divide by the number of members (np.mean)",
+    average_vote: "the labels are a majority vote: take the argmax of the AVERAGED probabilities",
+    average_geometric: "that is a geometric mean: average the probabilities themselves (Huang et al.), not their "
+    "logs",
+    average_geometric_normalized: "that is a geometric mean: average the probabilities themselves (Huang et al.), "
+    "not their logs",
+    average_wrong_axis: "averaged over the wrong axis: average over the members (axis=0 of the stacked predictions)",
+    average_argmax_axis0: "labels = argmax over the classes (axis=1) of the averaged probabilities: values differ",
+    average_float_labels: "labels must be integer class indices, got dtype float64",
+    average_extra_class: "averaged probabilities: expected shape (6, 4), got (6, 5)",
+}
+
+
+@pytest.mark.parametrize(
+    "check, wrong, message",
+    [(checks.check_triangular_clr, w, m) for w, m in CLR_MESSAGES.items()]
+    + [(checks.check_linear_warmup, w, m) for w, m in WARMUP_MESSAGES.items()]
+    + [(checks.check_snapshot_lr, w, m) for w, m in SNAPSHOT_MESSAGES.items()]
+    + [(checks.check_average_predictions, w, m) for w, m in AVERAGE_MESSAGES.items()],
+    ids=lambda v: getattr(v, "__name__", None),
+)
+def test_each_known_mistake_is_named_with_its_full_message(check, wrong, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        check(wrong)
+
+
+def test_linear_warmup_requires_the_start_lr_default():
+    def warmup_default_one(step, warmup_steps, target_lr, start_lr=1.0):
+        return warmup(step, warmup_steps, target_lr, start_lr)
+
+    with pytest.raises(
+        ExerciseCheckError, match=re.escape("linear_warmup(2, 4, 1.0) (start_lr defaults to 0)")
+    ):
+        checks.check_linear_warmup(warmup_default_one)
+
+
+def test_public_names_are_only_the_checks():
+    imported = {name for name in dir(expect) if not name.startswith("_")}
+    public = {
+        name
+        for name in dir(checks)
+        if not name.startswith("_")
+        and name not in imported
+        and not isinstance(getattr(checks, name), types.ModuleType)
+    }
+    assert public == {
+        "check_triangular_clr",
+        "check_linear_warmup",
+        "check_snapshot_lr",
+        "check_average_predictions",
+    }

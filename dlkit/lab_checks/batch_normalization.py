@@ -1,41 +1,32 @@
 """Visible checks for lab 07 (batch normalization): forward, backward, running averages, a Keras layer.
 
 Conventions of the lab (Keras's): `z` has shape (m, n), one example per row; `gamma`, `beta` and the running
-statistics have shape (n,); the variance is the biased one (1/m); epsilon is added inside the square root. Each
-check compares the student's code with a NumPy reference written here (or with `keras.layers.BatchNormalization`)
-on small fixed inputs and, on a mismatch, tries the usual mistakes and names the one that matches.
+statistics have shape (n,); the variance is the biased one (1/m); epsilon is added inside the square root; the
+running averages follow `keras.layers.BatchNormalization` (moving = moving * momentum + batch * (1 - momentum)).
+
+Each exercise has a NumPy reference written out here (`_reference_batchnorm_forward`,
+`_reference_batchnorm_backward`, `_reference_update_running_averages` with `_reference_batchnorm_inference`,
+and `_reference_my_batch_norm` for the Keras layer) and a table of known mistakes computed by that reference
+with changed arguments; each check calls the student's code on small fixed inputs and hands its value, the
+reference's and the table to `expect.check_value`, which names the mistake a wrong value reproduces.
+`gradcheck_your_backward` gradient-checks the student's backward pass against their own forward pass.
 """
 
 import numpy as np
 
-from dlkit.lab_checks.expect import as_float_array, diagnose, expect_close, expect_shape, expect_true, passed
+from dlkit.lab_checks.expect import as_float_array, check_value, expect_shape, expect_true, passed
 
-EPSILON = 1e-3
-
-
-def _forward(z, gamma, beta, epsilon=EPSILON, ddof=0, axis=0, inside=True):
-    mu = z.mean(axis=axis, keepdims=True)
-    var = z.var(axis=axis, ddof=ddof, keepdims=True)
-    std = np.sqrt(var + epsilon) if inside else np.sqrt(var) + epsilon
-    return gamma * (z - mu) / std + beta
-
-
-def _backward(dout, z, gamma, epsilon=EPSILON):
-    m = len(z)
-    inv_std = 1.0 / np.sqrt(z.var(axis=0) + epsilon)
-    z_hat = (z - z.mean(axis=0)) * inv_std
-    dbeta = dout.sum(axis=0)
-    dgamma = (dout * z_hat).sum(axis=0)
-    dz = gamma * inv_std / m * (m * dout - dbeta - z_hat * dgamma)
-    return dz, dgamma, dbeta
+_EPSILON = 1e-3
 
 
 def _call(function, *args, **kwargs):
+    """Calls the student's function with NumPy's warnings off (a wrong formula may divide by 0)."""
     with np.errstate(all="ignore"):
         return function(*args, **kwargs)
 
 
 def _pair(where, out, names):
+    """`out` if it is a tuple (or list) of `len(names)` values; fails otherwise."""
     expect_true(
         where,
         isinstance(out, (tuple, list)) and len(out) == len(names),
@@ -46,6 +37,71 @@ def _pair(where, out, names):
 
 # ---------------------------------------------------------------------------------------------------------------
 # Exercise 1: forward
+
+
+def _reference_batchnorm_forward(z, gamma, beta, epsilon=_EPSILON, *, axis=0, ddof=0, inside=True, root=True):
+    """Training-mode batch norm: `z` normalized with its own batch statistics, then scaled and shifted.
+
+    ```
+    mu = mean(z, axis=0); var = mean((z - mu)^2, axis=0)
+    out = gamma * (z - mu) / sqrt(var + epsilon) + beta     (= _reference_batchnorm_inference(z, ..., mu, var))
+    ```
+
+    The keyword arguments after `epsilon` give the known mistakes' variants.
+
+    Args:
+        z: Float array (m, n).
+        gamma, beta: Float arrays (n,) or numbers.
+        epsilon: Float. Added to the variance.
+        axis: Integer. The axis the statistics are taken over (a mistake: 1).
+        ddof: Integer. The variance's delta degrees of freedom (a mistake: 1, the unbiased variance).
+        inside, root: Booleans. Passed to `_reference_batchnorm_inference`.
+
+    Returns:
+        Float array (m, n).
+    """
+    mean = np.mean(z, axis=axis, keepdims=True)
+    var = np.var(z, axis=axis, ddof=ddof, keepdims=True)
+    return _reference_batchnorm_inference(z, gamma, beta, mean, var, epsilon, inside=inside, root=root)
+
+
+def _batchnorm_forward_mistakes(z, gamma, beta, epsilon=_EPSILON):
+    """Known wrong `batchnorm_forward(z, gamma, beta, epsilon)` outputs: (message, wrong value) pairs."""
+    return [
+        (
+            "you ignored the `epsilon` argument (used a fixed value)",
+            lambda: _reference_batchnorm_forward(z, gamma, beta, _EPSILON),
+        ),
+        (
+            "you normalized each example (row) over its units: batch norm averages over the batch, axis=0",
+            lambda: _reference_batchnorm_forward(z, gamma, beta, epsilon, axis=1),
+        ),
+        (
+            "you used the unbiased variance (ddof=1, divides by m - 1): batch norm uses (1/m) * sum (z - mu)^2, "
+            "np.var's default",
+            lambda: _reference_batchnorm_forward(z, gamma, beta, epsilon, ddof=1),
+        ),
+        (
+            "epsilon is outside the square root: divide by np.sqrt(var + epsilon)",
+            lambda: _reference_batchnorm_forward(z, gamma, beta, epsilon, inside=False),
+        ),
+        (
+            "you forgot epsilon: divide by np.sqrt(var + epsilon)",
+            lambda: _reference_batchnorm_forward(z, gamma, beta, 0.0),
+        ),
+        (
+            "gamma and beta are swapped: out = gamma * z_hat + beta",
+            lambda: _reference_batchnorm_forward(z, beta, gamma, epsilon),
+        ),
+        (
+            "you returned z_hat without applying gamma and beta: out = gamma * z_hat + beta",
+            lambda: _reference_batchnorm_forward(z, 1.0, 0.0, epsilon),
+        ),
+        (
+            "you divided by the variance instead of the standard deviation: z_hat = (z - mu) / sqrt(var + epsilon)",
+            lambda: _reference_batchnorm_forward(z, gamma, beta, epsilon, root=False),
+        ),
+    ]
 
 
 def check_batchnorm_forward(batchnorm_forward):
@@ -61,63 +117,131 @@ def check_batchnorm_forward(batchnorm_forward):
     )
     out = as_float_array(where, result[0])
     expect_shape(where, out, z.shape)
-    expected = _forward(z, gamma, beta)
-    diagnose(
+    check_value(
         where,
         out,
-        [
-            (
-                "you normalized each example (row) over its units: batch norm averages over the batch, axis=0",
-                _forward(z, gamma, beta, axis=1),
-            ),
-            (
-                "you used the unbiased variance (ddof=1, divides by m - 1): batch norm uses (1/m) * sum (z - mu)^2, "
-                "np.var's default",
-                _forward(z, gamma, beta, ddof=1),
-            ),
-            (
-                "epsilon is outside the square root: divide by np.sqrt(var + epsilon)",
-                _forward(z, gamma, beta, inside=False),
-            ),
-            ("you forgot epsilon: divide by np.sqrt(var + epsilon)", _forward(z, gamma, beta, epsilon=0.0)),
-            ("gamma and beta are swapped: out = gamma * z_hat + beta", _forward(z, beta, gamma)),
-            (
-                "you returned z_hat without applying gamma and beta: out = gamma * z_hat + beta",
-                _forward(z, 1.0, 0.0),
-            ),
-            (
-                "you divided by the variance instead of the standard deviation: z_hat = (z - mu) / sqrt(var + epsilon)",
-                lambda: gamma * (z - z.mean(0)) / (z.var(0) + EPSILON) + beta,
-            ),
-        ],
+        _reference_batchnorm_forward(z, gamma, beta),
+        _batchnorm_forward_mistakes(z, gamma, beta),
+        rtol=1e-6,
+        atol=1e-9,
     )
-    expect_close(where, out, expected, rtol=1e-6, atol=1e-9)
 
     where = "batchnorm_forward(z, ones, zeros, epsilon=0.5) on z = [[1, 2], [1, 4]]"
-    small = np.array([[1.0, 2.0], [1.0, 4.0]])
-    out = as_float_array(where, _call(batchnorm_forward, small, np.ones(2), np.zeros(2), 0.5)[0])
+    small, ones, zeros = np.array([[1.0, 2.0], [1.0, 4.0]]), np.ones(2), np.zeros(2)
+    result = _pair(
+        where, _call(batchnorm_forward, small.copy(), ones.copy(), zeros.copy(), 0.5), ("out", "cache")
+    )
+    out = as_float_array(where, result[0])
     expect_true(
         where,
         out.shape == (2, 2) and np.all(np.isfinite(out)),
         "got NaN or a wrong shape for a unit whose batch values are all equal (variance 0): epsilon "
         "keeps the division safe",
     )
-    diagnose(
+    check_value(
         where,
         out,
-        [
-            (
-                "you ignored the `epsilon` argument (used a fixed value)",
-                _forward(small, 1.0, 0.0, epsilon=EPSILON),
-            )
-        ],
+        _reference_batchnorm_forward(small, ones, zeros, 0.5),
+        _batchnorm_forward_mistakes(small, ones, zeros, 0.5),
+        rtol=1e-6,
+        atol=1e-9,
     )
-    expect_close(where, out, _forward(small, 1.0, 0.0, epsilon=0.5), rtol=1e-6, atol=1e-9)
     passed("batchnorm_forward")
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Exercise 2: backward
+
+
+def _reference_batchnorm_backward(
+    dout,
+    z,
+    gamma,
+    epsilon=_EPSILON,
+    *,
+    total=np.sum,
+    z_hat_in_dgamma=True,
+    mean_term=True,
+    variance_term=True,
+    sign=-1.0,
+    over_m=True,
+):
+    """Gradients of training-mode batch norm, by the compact formula.
+
+    ```
+    z_hat = (z - mu) / sqrt(var + epsilon)       (= _reference_batchnorm_forward(z, 1, 0, epsilon))
+    dbeta = sum(dout, axis=0); dgamma = sum(dout * z_hat, axis=0)
+    dz = gamma / (m * sqrt(var + epsilon)) * (m * dout - dbeta - z_hat * dgamma)
+    ```
+
+    The keyword arguments after `epsilon` give the known mistakes' variants.
+
+    Args:
+        dout: Float array (m, n). The upstream gradient.
+        z: Float array (m, n). The forward pass's input.
+        gamma: Float array (n,).
+        epsilon: Float.
+        total: Callable. The reduction over the batch (a mistake: `np.mean`).
+        z_hat_in_dgamma: Boolean. dgamma sums dout * z_hat (a mistake: dout * z).
+        mean_term, variance_term: Booleans. Whether dz subtracts sum(dout) (the mean's term) and
+            z_hat * sum(dout * z_hat) (the variance's term).
+        sign: Float. The sign of those two terms (a mistake: +1).
+        over_m: Boolean. Whether dz has the factor 1/m.
+
+    Returns:
+        Tuple (dz, dgamma, dbeta) of float arrays (m, n), (n,), (n,).
+    """
+    m = len(z)
+    inv_std = 1.0 / np.sqrt(np.var(z, axis=0) + epsilon)
+    z_hat = _reference_batchnorm_forward(z, 1.0, 0.0, epsilon)
+    dbeta = total(dout, axis=0)
+    dgamma = total(dout * (z_hat if z_hat_in_dgamma else z), axis=0)
+    terms = m * dout + sign * (mean_term * dbeta + variance_term * z_hat * dgamma)
+    dz = gamma * inv_std * terms / (m if over_m else 1)
+    return dz, dgamma, dbeta
+
+
+def _batchnorm_backward_mistakes(dout, z, gamma, output):
+    """Known wrong values of `batchnorm_backward`'s output `output` ("dz", "dgamma" or "dbeta"): (message, wrong
+    value) pairs."""
+    index = ("dz", "dgamma", "dbeta").index(output)
+
+    def wrong(gamma=gamma, **variant):
+        return lambda: _reference_batchnorm_backward(dout, z, gamma, **variant)[index]
+
+    return {
+        "dbeta": [
+            (
+                "dbeta is the mean of dout over the batch: it is the sum, dout.sum(axis=0)",
+                wrong(total=np.mean),
+            ),
+        ],
+        "dgamma": [
+            ("dgamma = sum over the batch of dout * z_hat, not of dout * z", wrong(z_hat_in_dgamma=False)),
+            ("dgamma is a sum over the batch, not a mean", wrong(total=np.mean)),
+        ],
+        "dz": [
+            (
+                "dz = gamma * dout / sqrt(var + eps) treats mu and var as constants: add the two sums of the compact "
+                "formula (they carry the gradient through the batch statistics)",
+                wrong(mean_term=False, variance_term=False),
+            ),
+            (
+                "dz is missing the 1/m: dz = gamma / (m sqrt(var + eps)) * (m dout - sum(dout) - z_hat sum(dout z_hat))",
+                wrong(over_m=False),
+            ),
+            ("dz is missing the factor gamma", wrong(gamma=np.ones_like(gamma))),
+            (
+                "dz has only the mean's term: also subtract z_hat * sum(dout * z_hat) (the variance's term)",
+                wrong(variance_term=False),
+            ),
+            (
+                "dz has only the variance's term: also subtract sum(dout) (the mean's term)",
+                wrong(mean_term=False),
+            ),
+            ("a sign is flipped in dz: the two sums are subtracted from m * dout", wrong(sign=1.0)),
+        ],
+    }[output]
 
 
 def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
@@ -128,62 +252,20 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
     gamma, beta = np.array([1.5, -0.7, 2.0]), np.array([0.2, 0.0, -1.0])
     dout = rng.normal(size=(6, 3))
     where = "batchnorm_backward(dout, cache) with z, dout of shape (6, 3)"
-    _, cache = _call(batchnorm_forward, z.copy(), gamma.copy(), beta.copy())
+    _, cache = _pair(where, _call(batchnorm_forward, z.copy(), gamma.copy(), beta.copy()), ("out", "cache"))
     result = _pair(where, _call(batchnorm_backward, dout.copy(), cache), ("dz", "dgamma", "dbeta"))
-    dz, dgamma, dbeta = (as_float_array(where, value) for value in result)
-    expected_dz, expected_dgamma, expected_dbeta = _backward(dout, z, gamma)
-    expect_shape(f"{where}: dbeta", dbeta, (3,))
-    diagnose(
-        f"{where}: dbeta",
-        dbeta,
-        [
-            ("dbeta is the mean of dout over the batch: it is the sum, dout.sum(axis=0)", dout.mean(axis=0)),
-        ],
-    )
-    expect_close(f"{where}: dbeta", dbeta, expected_dbeta, rtol=1e-6, atol=1e-9)
-    expect_shape(f"{where}: dgamma", dgamma, (3,))
-    z_hat = (z - z.mean(0)) / np.sqrt(z.var(0) + EPSILON)
-    diagnose(
-        f"{where}: dgamma",
-        dgamma,
-        [
-            ("dgamma = sum over the batch of dout * z_hat, not of dout * z", (dout * z).sum(axis=0)),
-            ("dgamma is a sum over the batch, not a mean", (dout * z_hat).mean(axis=0)),
-        ],
-    )
-    expect_close(f"{where}: dgamma", dgamma, expected_dgamma, rtol=1e-6, atol=1e-9)
-    expect_shape(f"{where}: dz", dz, z.shape)
-    inv_std = 1.0 / np.sqrt(z.var(0) + EPSILON)
-    m = len(z)
-    diagnose(
-        f"{where}: dz",
-        dz,
-        [
-            (
-                "dz = gamma * dout / sqrt(var + eps) treats mu and var as constants: add the two sums of the compact "
-                "formula (they carry the gradient through the batch statistics)",
-                gamma * inv_std * dout,
-            ),
-            (
-                "dz is missing the 1/m: dz = gamma / (m sqrt(var + eps)) * (m dout - sum(dout) - z_hat sum(dout z_hat))",
-                expected_dz * m,
-            ),
-            ("dz is missing the factor gamma", expected_dz / gamma),
-            (
-                "dz has only the mean's term: also subtract z_hat * sum(dout * z_hat) (the variance's term)",
-                gamma * inv_std / m * (m * dout - dout.sum(0)),
-            ),
-            (
-                "dz has only the variance's term: also subtract sum(dout) (the mean's term)",
-                gamma * inv_std / m * (m * dout - z_hat * (dout * z_hat).sum(0)),
-            ),
-            (
-                "a sign is flipped in dz: the two sums are subtracted from m * dout",
-                gamma * inv_std / m * (m * dout + dout.sum(0) + z_hat * (dout * z_hat).sum(0)),
-            ),
-        ],
-    )
-    expect_close(f"{where}: dz", dz, expected_dz, rtol=1e-6, atol=1e-9)
+    values = dict(zip(("dz", "dgamma", "dbeta"), (as_float_array(where, value) for value in result)))
+    expected = dict(zip(("dz", "dgamma", "dbeta"), _reference_batchnorm_backward(dout, z, gamma)))
+    for output in ("dbeta", "dgamma", "dz"):
+        expect_shape(f"{where}: {output}", values[output], expected[output].shape)
+        check_value(
+            f"{where}: {output}",
+            values[output],
+            expected[output],
+            _batchnorm_backward_mistakes(dout, z, gamma, output),
+            rtol=1e-6,
+            atol=1e-9,
+        )
 
     report = gradcheck_your_backward(batchnorm_forward, batchnorm_backward, z, gamma, beta, dout)
     expect_true(
@@ -195,10 +277,15 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
 
 
 def gradcheck_your_backward(batchnorm_forward, batchnorm_backward, z, gamma, beta, weights, **kwargs):
-    """`dlkit.gradcheck` of J(z, gamma, beta) = sum(weights * BN(z)) with the student's backward pass as gradient.
+    """`dlkit.gradcheck` of your backward pass against two-sided differences of your forward pass.
 
-    The cost is computed with TensorFlow ops in float64 (so the finite differences are exact); its gradient is the
-    student's `batchnorm_backward(weights * upstream, cache)` with the cache of their `batchnorm_forward`.
+    ```
+    J(z, gamma, beta) = sum(weights * batchnorm_forward(z, gamma, beta)[0])
+    grad J = batchnorm_backward(weights * upstream, cache)   (cache: your forward's, at the same inputs)
+    ```
+
+    All in float64. The cost is your own forward pass (run through `tf.numpy_function`), so the check tells
+    whether your backward is the derivative of your forward; the check cells compare both with the formulas.
 
     Args:
         batchnorm_forward: Callable (z, gamma, beta) -> (out, cache).
@@ -216,17 +303,21 @@ def gradcheck_your_backward(batchnorm_forward, batchnorm_backward, z, gamma, bet
 
     from dlkit.gradcheck import gradcheck
 
-    w = tf.constant(np.asarray(weights, dtype=np.float64))
+    weights = np.asarray(weights, dtype=np.float64)
+
+    def your_cost(z, gamma, beta):
+        with np.errstate(all="ignore"):
+            out = batchnorm_forward(np.array(z), np.array(gamma), np.array(beta))[0]
+            return np.float64(np.sum(weights * np.asarray(out, dtype=np.float64)))
 
     @tf.custom_gradient
     def cost(z, gamma, beta):
-        mean, variance = tf.nn.moments(z, axes=[0])
-        loss = tf.reduce_sum(w * (gamma * (z - mean) / tf.sqrt(variance + EPSILON) + beta))
+        loss = tf.reshape(tf.numpy_function(your_cost, [z, gamma, beta], tf.float64, stateful=False), [])
 
         def grad(upstream):
             with np.errstate(all="ignore"):
                 _, cache = batchnorm_forward(z.numpy(), gamma.numpy(), beta.numpy())
-                dz, dgamma, dbeta = batchnorm_backward(upstream.numpy() * w.numpy(), cache)
+                dz, dgamma, dbeta = batchnorm_backward(upstream.numpy() * weights, cache)
             return tuple(
                 tf.constant(np.asarray(g, dtype=np.float64).reshape(v.shape))
                 for g, v in zip((dz, dgamma, dbeta), (z, gamma, beta))
@@ -242,112 +333,153 @@ def gradcheck_your_backward(batchnorm_forward, batchnorm_backward, z, gamma, bet
 # Exercise 3: running averages and inference
 
 
-def check_running_averages(update_running_averages, batchnorm_inference):
-    """Checks the running averages against `keras.layers.BatchNormalization`'s moving statistics after a few
-    training steps, and `batchnorm_inference` against the layer in inference mode."""
-    import keras
+def _reference_update_running_averages(running_mean, running_var, z, momentum, *, ddof=0, blend_std=False):
+    """One update of the running statistics, as `keras.layers.BatchNormalization`'s moving ones.
 
+    ```
+    running_mean = running_mean * momentum + mean(z, axis=0) * (1 - momentum)
+    running_var = running_var * momentum + var(z, axis=0) * (1 - momentum)      (the biased variance)
+    ```
+
+    Args:
+        running_mean, running_var: Float arrays (n,).
+        z: Float array (m, n). The batch.
+        momentum: Float in [0, 1].
+        ddof: Integer. The variance's delta degrees of freedom (a mistake: 1).
+        blend_std: Boolean. Blend the standard deviation instead of the variance (a mistake).
+
+    Returns:
+        Tuple (running_mean, running_var) of float arrays (n,).
+    """
+    spread = np.std(z, axis=0, ddof=ddof) if blend_std else np.var(z, axis=0, ddof=ddof)
+    return (
+        running_mean * momentum + np.mean(z, axis=0) * (1 - momentum),
+        running_var * momentum + spread * (1 - momentum),
+    )
+
+
+def _update_running_averages_mistakes(running_mean, running_var, z, momentum, output):
+    """Known wrong values of `update_running_averages`' output `output` ("running_mean" or "running_var"):
+    (message, wrong value) pairs."""
+    index = ("running_mean", "running_var").index(output)
+
+    def wrong(momentum=momentum, **variant):
+        return lambda: _reference_update_running_averages(running_mean, running_var, z, momentum, **variant)[
+            index
+        ]
+
+    swapped = "momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)"
+    return {
+        "running_mean": [
+            (swapped, wrong(1 - momentum)),
+            ("you returned the batch mean: blend it into the running mean with the momentum", wrong(0.0)),
+        ],
+        "running_var": [
+            (
+                "use the biased batch variance (1/m, np.var's default), as Keras does "
+                "(the paper's inference step and PyTorch's running_var use the unbiased m/(m - 1) one)",
+                wrong(ddof=1),
+            ),
+            ("you blended the batch standard deviation: blend the variance", wrong(blend_std=True)),
+            (swapped, wrong(1 - momentum)),
+        ],
+    }[output]
+
+
+def _reference_batchnorm_inference(
+    z, gamma, beta, running_mean, running_var, epsilon=_EPSILON, *, inside=True, root=True
+):
+    """Inference-mode batch norm: `z` normalized with the given statistics, then scaled and shifted.
+
+    ```
+    out = gamma * (z - running_mean) / sqrt(running_var + epsilon) + beta
+    ```
+
+    Args:
+        z: Float array (m, n).
+        gamma, beta, running_mean, running_var: Float arrays broadcastable to (m, n), or numbers.
+        epsilon: Float.
+        inside: Boolean. epsilon inside the square root (a mistake: sqrt(var) + epsilon).
+        root: Boolean. Divide by the square root (a mistake: by var + epsilon itself).
+
+    Returns:
+        Float array (m, n).
+    """
+    if not root:
+        scale = running_var + epsilon
+    elif inside:
+        scale = np.sqrt(running_var + epsilon)
+    else:
+        scale = np.sqrt(running_var) + epsilon
+    return gamma * (z - running_mean) / scale + beta
+
+
+def _batchnorm_inference_mistakes(z, gamma, beta, running_mean, running_var):
+    """Known wrong `batchnorm_inference(z, gamma, beta, running_mean, running_var)` outputs: (message, wrong
+    value) pairs."""
+    return [
+        (
+            "you normalized with the batch's own statistics: at inference use the running mean and variance",
+            lambda: _reference_batchnorm_inference(z, gamma, beta, np.mean(z, axis=0), np.var(z, axis=0)),
+        ),
+        (
+            "epsilon is outside the square root",
+            lambda: _reference_batchnorm_inference(z, gamma, beta, running_mean, running_var, inside=False),
+        ),
+        (
+            "you divided by the variance instead of its square root",
+            lambda: _reference_batchnorm_inference(z, gamma, beta, running_mean, running_var, root=False),
+        ),
+    ]
+
+
+def check_running_averages(update_running_averages, batchnorm_inference):
+    """Checks `update_running_averages` over a few training steps (Keras's moving statistics) and
+    `batchnorm_inference` with the running statistics they end with."""
     rng = np.random.default_rng(3)
     batches = [rng.normal(loc=[2.0, -1.0, 0.0], scale=[3.0, 0.5, 1.0], size=(8, 3)) for _ in range(5)]
     momentum = 0.8
     where = f"update_running_averages(mean, var, z, momentum={momentum}) from mean = 0, var = 1"
     mean, var = np.zeros(3), np.ones(3)
     for step, batch in enumerate(batches):
+        step_where = where if step == 0 else f"{where}, batch {step + 1} of 5"
         out = _pair(
-            where,
-            _call(update_running_averages, mean, var, batch.copy(), momentum),
+            step_where,
+            _call(update_running_averages, mean.copy(), var.copy(), batch.copy(), momentum),
             ("running_mean", "running_var"),
         )
-        new_mean, new_var = as_float_array(where, out[0]), as_float_array(where, out[1])
-        expect_shape(where, new_mean, (3,))
-        expect_shape(where, new_var, (3,))
-        if step == 0:
-            swapped = batch.mean(0) * momentum
-            diagnose(
-                where,
-                new_mean,
-                [
-                    (
-                        "momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)",
-                        swapped,
-                    ),
-                    (
-                        "you returned the batch mean: blend it into the running mean with the momentum",
-                        batch.mean(0),
-                    ),
-                ],
+        expected = dict(
+            zip(
+                ("running_mean", "running_var"),
+                _reference_update_running_averages(mean, var, batch, momentum),
             )
-            diagnose(
-                where,
-                new_var,
-                [
-                    (
-                        "use the biased batch variance (1/m, np.var's default), as Keras does "
-                        "(the paper's inference step and PyTorch's running_var use the unbiased m/(m - 1) one)",
-                        momentum + batch.var(0, ddof=1) * (1 - momentum),
-                    ),
-                    (
-                        "you blended the batch standard deviation: blend the variance",
-                        momentum + batch.std(0) * (1 - momentum),
-                    ),
-                    (
-                        "momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)",
-                        (1 - momentum) + batch.var(0) * momentum,
-                    ),
-                ],
+        )
+        for output, value in zip(("running_mean", "running_var"), out):
+            value = as_float_array(step_where, value)
+            expect_shape(f"{step_where}: {output}", value, (3,))
+            check_value(
+                f"{step_where}: {output}",
+                value,
+                expected[output],
+                _update_running_averages_mistakes(mean, var, batch, momentum, output),
+                rtol=1e-6,
+                atol=1e-9,
             )
-        mean, var = new_mean, new_var
-
-    layer = keras.layers.BatchNormalization(momentum=momentum, epsilon=EPSILON)
-    for batch in batches:
-        layer(batch.astype("float32"), training=True)
-    keras_mean = keras.ops.convert_to_numpy(layer.moving_mean)
-    keras_var = keras.ops.convert_to_numpy(layer.moving_variance)
-    expect_close(
-        f"{where}, after 5 batches: running mean vs keras BatchNormalization.moving_mean",
-        mean,
-        keras_mean,
-        rtol=1e-4,
-        atol=1e-5,
-    )
-    expect_close(
-        f"{where}, after 5 batches: running var vs keras BatchNormalization.moving_variance",
-        var,
-        keras_var,
-        rtol=1e-4,
-        atol=1e-5,
-    )
+        mean, var = expected["running_mean"], expected["running_var"]
 
     gamma, beta = np.array([1.5, 0.5, -2.0]), np.array([0.3, -0.1, 1.0])
-    layer.gamma.assign(gamma.astype("float32"))
-    layer.beta.assign(beta.astype("float32"))
     z = rng.normal(size=(4, 3))
     where = "batchnorm_inference(z, gamma, beta, running_mean, running_var) with z of shape (4, 3)"
-    out = as_float_array(
-        where,
-        _call(batchnorm_inference, z.copy(), gamma, beta, keras_mean.astype(float), keras_var.astype(float)),
-    )
+    out = as_float_array(where, _call(batchnorm_inference, z.copy(), gamma, beta, mean.copy(), var.copy()))
     expect_shape(where, out, z.shape)
-    rm, rv = keras_mean.astype(float), keras_var.astype(float)
-    diagnose(
+    check_value(
         where,
         out,
-        [
-            (
-                "you normalized with the batch's own statistics: at inference use the running mean and variance",
-                _forward(z, gamma, beta),
-            ),
-            ("epsilon is outside the square root", gamma * (z - rm) / (np.sqrt(rv) + EPSILON) + beta),
-            (
-                "you divided by the variance instead of its square root",
-                gamma * (z - rm) / (rv + EPSILON) + beta,
-            ),
-        ],
-        rtol=1e-4,
-        atol=1e-5,
+        _reference_batchnorm_inference(z, gamma, beta, mean, var),
+        _batchnorm_inference_mistakes(z, gamma, beta, mean, var),
+        rtol=1e-6,
+        atol=1e-9,
     )
-    expected = keras.ops.convert_to_numpy(layer(z.astype("float32"), training=False))
-    expect_close(f"{where}: vs keras BatchNormalization(training=False)", out, expected, rtol=1e-4, atol=1e-5)
     passed("running_averages")
 
 
@@ -355,12 +487,81 @@ def check_running_averages(update_running_averages, batchnorm_inference):
 # Exercise 4: a Keras layer
 
 
+def _reference_my_batch_norm(x, gamma, beta, momentum, *, axis=0, train_with="batch", infer_with="moving"):
+    """What a fresh BN layer (moving mean 0, variance 1) gives on `x`: one training call, then inference.
+
+    ```
+    training output = _reference_batchnorm_forward(x, gamma, beta)
+    moving mean, variance = _reference_update_running_averages(0, 1, x, momentum)
+    inference output = _reference_batchnorm_inference(x, gamma, beta, moving mean, moving variance)
+    ```
+
+    Args:
+        x: Float array (m, n).
+        gamma, beta: Float arrays (n,).
+        momentum: Float.
+        axis: Integer. The training statistics' axis (a mistake: 1).
+        train_with, infer_with: Strings, "batch" or "moving": the statistics each mode normalizes with (the
+            mistakes swap them).
+
+    Returns:
+        Tuple (training output, moving mean, moving variance, inference output).
+    """
+    n = np.shape(x)[1]
+    moving_mean, moving_var = _reference_update_running_averages(np.zeros(n), np.ones(n), x, momentum)
+
+    def normalize(statistics, before):
+        if statistics == "batch":
+            return _reference_batchnorm_forward(x, gamma, beta, axis=axis)
+        return _reference_batchnorm_inference(x, gamma, beta, *before)
+
+    train = normalize(train_with, (np.zeros(n), np.ones(n)))
+    infer = normalize(infer_with, (moving_mean, moving_var))
+    return train, moving_mean, moving_var, infer
+
+
+def _my_batch_norm_mistakes(x, gamma, beta, momentum, output):
+    """Known wrong values of the layer's output `output` ("train", "moving_mean" or "infer"): (message, wrong
+    value) pairs."""
+    index = ("train", "moving_mean", "moving_var", "infer").index(output)
+
+    def wrong(momentum=momentum, **variant):
+        return lambda: _reference_my_batch_norm(x, gamma, beta, momentum, **variant)[index]
+
+    return {
+        "train": [
+            (
+                "in training mode normalize with the batch's mean and variance, not the moving averages",
+                wrong(train_with="moving"),
+            ),
+            (
+                "you normalized each example over its features: batch norm averages over axis 0",
+                wrong(axis=1),
+            ),
+        ],
+        "moving_mean": [
+            (
+                "momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)",
+                wrong(1 - momentum),
+            ),
+        ],
+        "moving_var": [],
+        "infer": [
+            (
+                "at inference (training=None or False) normalize with the moving averages, not the batch statistics",
+                wrong(infer_with="batch"),
+            ),
+        ],
+    }[output]
+
+
 def check_my_batch_norm(layer_class):
     """Checks a Keras BN layer class: weights, training-mode output and moving-average update, inference output."""
     import keras
 
-    where = "MyBatchNorm(momentum=0.8)"
-    layer = layer_class(momentum=0.8)
+    momentum = 0.8
+    where = f"MyBatchNorm(momentum={momentum})"
+    layer = layer_class(momentum=momentum)
     rng = np.random.default_rng(4)
     x = rng.normal(loc=[1.0, -2.0, 5.0, 0.0], scale=[2.0, 1.0, 3.0, 0.5], size=(16, 4)).astype("float32")
     layer.build((None, 4))
@@ -373,80 +574,45 @@ def check_my_batch_norm(layer_class):
     layer.gamma.assign(np.array([1.0, 2.0, 0.5, -1.0], dtype="float32"))
     layer.beta.assign(np.array([0.0, 1.0, -1.0, 0.5], dtype="float32"))
     gamma, beta = keras.ops.convert_to_numpy(layer.gamma), keras.ops.convert_to_numpy(layer.beta)
+    x64 = x.astype(float)
+    expected = dict(
+        zip(
+            ("train", "moving_mean", "moving_var", "infer"),
+            _reference_my_batch_norm(x64, gamma, beta, momentum),
+        )
+    )
+
+    def compare(where, output, value, atol):
+        check_value(
+            where,
+            value,
+            expected[output],
+            _my_batch_norm_mistakes(x64, gamma, beta, momentum, output),
+            rtol=1e-4,
+            atol=atol,
+        )
 
     where_train = f"{where}(x, training=True) on x of shape (16, 4)"
     out = as_float_array(where_train, keras.ops.convert_to_numpy(layer(x, training=True)))
     expect_shape(where_train, out, x.shape)
-    x64 = x.astype(float)
-    diagnose(
-        where_train,
-        out,
-        [
-            (
-                "in training mode normalize with the batch's mean and variance, not the moving averages",
-                lambda: gamma * x64 / np.sqrt(1.0 + EPSILON) + beta,
-            ),
-            (
-                "you normalized each example over its features: batch norm averages over axis 0",
-                _forward(x64, gamma, beta, axis=1),
-            ),
-        ],
-        rtol=1e-4,
-        atol=1e-4,
-    )
-    expect_close(where_train, out, _forward(x64, gamma, beta), rtol=1e-4, atol=1e-4)
+    compare(where_train, "train", out, 1e-4)
     moving_mean = keras.ops.convert_to_numpy(layer.moving_mean).astype(float)
     moving_var = keras.ops.convert_to_numpy(layer.moving_variance).astype(float)
-    expected_mean, expected_var = 0.2 * x64.mean(0), 0.8 + 0.2 * x64.var(0)
     expect_true(
         where_train,
         not np.allclose(moving_mean, 0.0) or not np.allclose(moving_var, 1.0),
         "the moving statistics did not change: update them in training mode with "
         "self.moving_mean.assign(...)",
     )
-    diagnose(
-        where_train,
-        moving_mean,
-        [
-            (
-                "momentum is on the wrong side: moving = moving * momentum + batch * (1 - momentum)",
-                0.8 * x64.mean(0),
-            ),
-        ],
-        rtol=1e-4,
-        atol=1e-5,
-    )
-    expect_close(
-        f"{where_train}: moving_mean after one step", moving_mean, expected_mean, rtol=1e-4, atol=1e-5
-    )
-    expect_close(
-        f"{where_train}: moving_variance after one step", moving_var, expected_var, rtol=1e-4, atol=1e-5
-    )
+    compare(f"{where_train}: moving_mean after one step", "moving_mean", moving_mean, 1e-5)
+    compare(f"{where_train}: moving_variance after one step", "moving_var", moving_var, 1e-5)
 
     where_infer = f"{where}(x) after that step (training=None: inference)"
     before = (moving_mean.copy(), moving_var.copy())
     for training in (None, False):
         out = as_float_array(where_infer, keras.ops.convert_to_numpy(layer(x, training=training)))
         expect_shape(where_infer, out, x.shape)
-        diagnose(
-            where_infer,
-            out,
-            [
-                (
-                    "at inference (training=None or False) normalize with the moving averages, not the batch statistics",
-                    _forward(x64, gamma, beta),
-                ),
-            ],
-            rtol=1e-4,
-            atol=1e-4,
-        )
-        expect_close(
-            where_infer,
-            out,
-            gamma * (x64 - expected_mean) / np.sqrt(expected_var + EPSILON) + beta,
-            rtol=1e-4,
-            atol=1e-4,
-        )
+        compare(where_infer, "infer", out, 1e-4)
     after = (keras.ops.convert_to_numpy(layer.moving_mean), keras.ops.convert_to_numpy(layer.moving_variance))
     expect_true(
         where_infer,

@@ -1,4 +1,15 @@
-"""Assertions for the labs' visible checks: each failure says what was expected and what was received."""
+"""Assertions for the labs' visible checks: each failure says what was expected and what was received.
+
+Every check in `dlkit.lab_checks` follows one idiom, per exercise:
+
+- a *reference*, `_reference_<name>(...)`: the exercise's answer on given inputs (a NumPy formula written out, or
+  the Keras built-in), private so that it is not a tab-completable answer key (`dlkit grade` also refuses calls
+  to it from a student's code: `dlkit.grading.answer_guard`);
+- a *table of known mistakes*, `_<name>_mistakes(...)`: (message, wrong answer) pairs on the same inputs;
+- a thin public *check*, `check_<name>(student_function)`: calls the student's function on fixed inputs and
+  hands its value, the reference and the table to `check_value`, which passes, names the mistake the value
+  reproduces, or reports the worst element.
+"""
 
 import numpy as np
 
@@ -28,22 +39,52 @@ def as_float_array(where, value):
         fail(where, f"must return an array of numbers, got {type(value).__name__}")
 
 
-def diagnose(where, value, mistakes, *, rtol=1e-6, atol=1e-9):
-    """Names a typical mistake: fails with the message of the first known wrong answer that `value` reproduces.
+def check_value(where, value, expected, mistakes=(), *, rtol=1e-6, atol=1e-9, otherwise=None):
+    """The one comparison of every check: `value` against the reference `expected`, then the known mistakes.
+
+    ```
+    if value has expected's shape, is finite and allclose(value, expected, rtol, atol): return
+    for message, wrong in mistakes: if allclose(value, wrong) and not allclose(wrong, expected): fail(message)
+    fail(otherwise or "values differ: at index ... expected ..., got ...")
+    ```
+
+    A mistake that happens to give the right answer on these inputs is skipped, so a correct value is never
+    blamed on it.
+
+    Example:
+
+    >>> check_value("ewma", student_ewma(theta, 0.9), _reference_ewma(theta, 0.9), _ewma_mistakes(theta, 0.9))
 
     Args:
         where: String. The check's name, prefixed to the message.
-        value: The student's answer.
+        value: The student's answer (array, tensor or nested numbers).
+        expected: The reference's answer on the same inputs.
         mistakes: Dict {message: wrong answer} or list of (message, wrong answer) pairs; a wrong answer may be a
             callable computing it (with NumPy's warnings off: some wrong formulas divide by 0).
-        rtol, atol: Floats. Tolerance for "reproduces".
+        rtol, atol: Floats >= 0. Tolerance, as `np.allclose`.
+        otherwise: String or None. The message when no known mistake matches (a hint that says more than
+            the worst element); None: the worst element.
+
+    Raises:
+        ExerciseCheckError: naming the mistake, or the worst element, when `value` is not the reference's.
     """
+    value = as_float_array(where, value)
+    expected = np.asarray(expected, dtype=float)
+    if value.shape == expected.shape and np.all(np.isfinite(value)) and matches(value, expected, rtol, atol):
+        return
     pairs = mistakes.items() if isinstance(mistakes, dict) else mistakes
     for message, wrong in pairs:
         with np.errstate(all="ignore"):
             wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
-        if np.all(np.isfinite(wrong)) and matches(value, wrong, rtol, atol):
+        if (
+            np.all(np.isfinite(wrong))
+            and matches(value, wrong, rtol, atol)
+            and not matches(wrong, expected, rtol, atol)
+        ):
             fail(where, message)
+    if otherwise:
+        fail(where, otherwise)
+    expect_close(where, value, expected, rtol=rtol, atol=atol)
 
 
 def expect_shape(where, value, shape):

@@ -1,22 +1,69 @@
 """Visible checks for lab 05 (hyperparameter tuning): the log-scale sampler, the 1 - beta sampler, coarse to fine.
 
-Each check calls the student's function on small seeded inputs, compares it with the formula written out here,
-and, on a mismatch, names the usual mistake (linear instead of log sampling, sampling beta directly, wrong range).
+Each exercise has a NumPy reference written out here (`_reference_sample_log_uniform`, `_reference_sample_beta`,
+`_reference_narrow_log_range`; the samplers' references take the uniform draws `u` instead of drawing them) and a
+table of known mistakes computed by that reference with changed arguments. Each check first tests the
+distribution of many seeded draws (linear instead of log sampling, sampling beta directly, a wrong range), then
+hands the student's value on small seeded inputs, the reference's and the table to `expect.check_value`, which
+names the mistake a wrong value reproduces.
 """
 
 import numpy as np
 
-from dlkit.lab_checks.expect import expect_close, expect_shape, expect_true, fail, passed
+from dlkit.lab_checks.expect import check_value, expect_shape, expect_true, passed
 
 
 def _draw(function, seed, *args):
+    """The student's `function(*args)` after `np.random.seed(seed)`, as a float array."""
     np.random.seed(seed)
     return np.asarray(function(*args), dtype=float)
 
 
 def _uniforms(seed, num_samples):
+    """The `np.random.rand(num_samples)` draws after `np.random.seed(seed)`."""
     np.random.seed(seed)
     return np.random.rand(num_samples)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 1: log-uniform sampling
+
+
+def _reference_sample_log_uniform(low, high, u):
+    """Log-uniform samples in [low, high] from uniform draws `u` in [0, 1).
+
+    ```
+    r = log10(low) + (log10(high) - log10(low)) * u
+    values = 10**r
+    ```
+
+    Args:
+        low, high: Floats, 0 < low < high.
+        u: Float array. The draws `np.random.rand(num_samples)`.
+
+    Returns:
+        Float array shaped like `u`.
+    """
+    r = np.log10(low) + (np.log10(high) - np.log10(low)) * np.asarray(u, dtype=float)
+    return 10.0**r
+
+
+def _sample_log_uniform_mistakes(low, high, u):
+    """Known wrong `sample_log_uniform(low, high, len(u))` values after the draws `u`: (message, wrong value)
+    pairs."""
+    fixed_range = (
+        f"with low={low:g}, high={high:g} you still sampled [1e-4, 1]: use the `low` and `high` arguments."
+    )
+    return [
+        (
+            "you drew r = log10(high) - (...) * rand, starting from the high end. It has the right distribution "
+            "(the course's r = -4 * rand() does the same), but the grader reproduces your draws: start from the "
+            "low end, r = log10(low) + (log10(high) - log10(low)) * np.random.rand(num_samples).",
+            lambda: _reference_sample_log_uniform(low, high, 1.0 - np.asarray(u)),
+        ),
+        (fixed_range, lambda: _reference_sample_log_uniform(1e-4, 1.0, 1.0 - np.asarray(u))),  # r = -4 * rand
+        (fixed_range, lambda: _reference_sample_log_uniform(1e-4, 1.0, u)),
+    ]
 
 
 def check_sample_log_uniform(sample_log_uniform):
@@ -47,26 +94,49 @@ def check_sample_log_uniform(sample_log_uniform):
     )
     got = _draw(sample_log_uniform, 1, 1e-3, 1e-1, 5)
     u = _uniforms(1, 5)
-    expected = 10.0 ** (-3.0 + 2.0 * u)
-    if got.shape == expected.shape and np.allclose(got, 10.0 ** (-1.0 - 2.0 * u), rtol=1e-6):
-        fail(
-            where,
-            "you drew r = log10(high) - (...) * rand, starting from the high end. It has the right distribution "
-            "(the course's r = -4 * rand() does the same), but the grader reproduces your draws: start from the low "
-            "end, r = log10(low) + (log10(high) - log10(low)) * np.random.rand(num_samples).",
-        )
-    if got.shape == expected.shape and np.allclose(got, 10.0 ** (-4.0 * u), rtol=1e-6):
-        fail(
-            where, "with low=1e-3, high=1e-1 you still sampled [1e-4, 1]: use the `low` and `high` arguments."
-        )
-    expect_close(
+    check_value(
         where
         + " (low=1e-3, high=1e-1, after np.random.seed(1); draw exactly one np.random.rand(num_samples))",
         got,
-        expected,
+        _reference_sample_log_uniform(1e-3, 1e-1, u),
+        _sample_log_uniform_mistakes(1e-3, 1e-1, u),
         rtol=1e-6,
+        atol=1e-9,
     )
     passed(where)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 2: sampling beta
+
+
+def _reference_sample_beta(low, high, u):
+    """Betas in [low, high] with 1 - beta log-uniform, from uniform draws `u` in [0, 1).
+
+    ```
+    r = log10(1 - high) + (log10(1 - low) - log10(1 - high)) * u
+    beta = 1 - 10**r
+    ```
+
+    Args:
+        low, high: Floats, 0 <= low < high < 1.
+        u: Float array. The draws `np.random.rand(num_samples)`.
+
+    Returns:
+        Float array shaped like `u`.
+    """
+    r_low, r_high = np.log10(1.0 - high), np.log10(1.0 - low)
+    return 1.0 - 10.0 ** (r_low + (r_high - r_low) * np.asarray(u, dtype=float))
+
+
+def _sample_beta_mistakes(low, high, u):
+    """Known wrong `sample_beta(low, high, len(u))` values after the draws `u`: {message: wrong value}."""
+    return {
+        "you drew r from the high end (r = -1 - 2 * rand). Right distribution, but the grader reproduces your "
+        "draws: r = log10(1 - high) + (log10(1 - low) - log10(1 - high)) * np.random.rand(num_samples).": lambda: (
+            _reference_sample_beta(low, high, 1.0 - np.asarray(u))
+        ),
+    }
 
 
 def check_sample_beta(sample_beta):
@@ -103,21 +173,72 @@ def check_sample_beta(sample_beta):
     )
     got = _draw(sample_beta, 1, 0.9, 0.999, 5)
     u = _uniforms(1, 5)
-    if got.shape == (5,) and np.allclose(got, 1.0 - 10.0 ** (-1.0 - 2.0 * u), rtol=1e-9):
-        fail(
-            where,
-            "you drew r from the high end (r = -1 - 2 * rand). Right distribution, but the grader reproduces your "
-            "draws: r = log10(1 - high) + (log10(1 - low) - log10(1 - high)) * np.random.rand(num_samples).",
-        )
-    expect_close(
+    check_value(
         where
         + " (low=0.9, high=0.999, after np.random.seed(1); draw exactly one np.random.rand(num_samples))",
         got,
-        1.0 - 10.0 ** (-3.0 + 2.0 * u),
+        _reference_sample_beta(0.9, 0.999, u),
+        _sample_beta_mistakes(0.9, 0.999, u),
         rtol=1e-9,
         atol=1e-12,
     )
     passed(where)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 3: coarse to fine
+
+
+def _reference_narrow_log_range(values, scores, top_k, margin, *, pad="log"):
+    """The (low, high) range around the `top_k` best-scoring trials, padded by `margin` decades.
+
+    ```
+    best = the values of the top_k highest scores
+    low, high = 10**(min(log10(best)) - margin), 10**(max(log10(best)) + margin)
+    ```
+
+    Args:
+        values: Float array. The trials' values (> 0).
+        scores: Float array. Their scores (higher is better).
+        top_k: Integer >= 1.
+        margin: Float >= 0. Padding in decades.
+        pad: String. "log" (the answer); the mistakes' "linear" (min - margin, max + margin) and "relative"
+            (min * (1 - margin), max * (1 + margin)).
+
+    Returns:
+        Float array [low, high].
+    """
+    best = np.asarray(values, dtype=float)[
+        np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:top_k]
+    ]
+    if pad == "linear":
+        return np.array([best.min() - margin, best.max() + margin])
+    if pad == "relative":
+        return np.array([best.min() * (1 - margin), best.max() * (1 + margin)])
+    logs = np.log10(best)
+    return 10.0 ** np.array([logs.min() - margin, logs.max() + margin])
+
+
+def _narrow_log_range_mistakes(values, scores, top_k, margin):
+    """Known wrong `narrow_log_range(values, scores, top_k, margin)` values: (message, wrong [low, high]) pairs."""
+    log_scale = "pad on the log scale: low = 10**(min(log10(best)) - margin), high = 10**(max(...) + margin)."
+    lowest = "three" if top_k == 3 else f"top_k={top_k}"
+    return [
+        (
+            f"your range surrounds the {lowest} LOWEST scores: higher scores are better (sort descending).",
+            lambda: _reference_narrow_log_range(values, -np.asarray(scores, dtype=float), top_k, margin),
+        ),
+        (log_scale, lambda: _reference_narrow_log_range(values, scores, top_k, margin, pad="linear")),
+        (log_scale, lambda: _reference_narrow_log_range(values, scores, top_k, margin, pad="relative")),
+        (
+            "you forgot the margin: pad `margin` decades on each side of the best trials.",
+            lambda: _reference_narrow_log_range(values, scores, top_k, 0.0),
+        ),
+        (
+            "you ignored the `top_k` argument: take the `top_k` best trials.",
+            lambda: _reference_narrow_log_range(values, scores, 3, margin),
+        ),
+    ]
 
 
 def check_narrow_log_range(narrow_log_range):
@@ -125,36 +246,24 @@ def check_narrow_log_range(narrow_log_range):
     where = "narrow_log_range"
     values = np.array([2e-4, 1e-3, 5e-3, 2e-2, 8e-2, 0.3, 0.9])
     scores = np.array([0.55, 0.70, 0.93, 0.97, 0.95, 0.80, 0.50])
-    result = narrow_log_range(values, scores, top_k=3, margin=0.5)
-    expect_true(
-        where,
-        isinstance(result, tuple | list) and len(result) == 2,
-        f"expected a tuple (low, high); got {result!r}",
-    )
-    low, high = float(result[0]), float(result[1])
-    best_logs = np.log10([5e-3, 2e-2, 8e-2])  # the three highest scores
-    expected = (10 ** (best_logs.min() - 0.5), 10 ** (best_logs.max() + 0.5))
-    worst_logs = np.log10([2e-4, 1e-3, 0.9])
-    if np.allclose([low, high], [10 ** (worst_logs.min() - 0.5), 10 ** (worst_logs.max() + 0.5)], rtol=1e-6):
-        fail(
-            where, "your range surrounds the three LOWEST scores: higher scores are better (sort descending)."
-        )
-    if np.allclose([low, high], [5e-3 - 0.5, 8e-2 + 0.5], rtol=1e-6) or np.allclose(
-        [low, high], [5e-3 * 0.5, 8e-2 * 1.5], rtol=1e-6
-    ):
-        fail(
+    for top_k, margin, detail in [
+        (3, 0.5, "top_k=3, margin=0.5"),
+        (1, 0.0, "top_k=1, margin=0: the best trial's value alone"),
+    ]:
+        result = narrow_log_range(values.copy(), scores.copy(), top_k=top_k, margin=margin)
+        expect_true(
             where,
-            "pad on the log scale: low = 10**(min(log10(best)) - margin), high = 10**(max(...) + margin).",
+            isinstance(result, tuple | list) and len(result) == 2,
+            f"expected a tuple (low, high); got {result!r}",
         )
-    if np.allclose([low, high], [5e-3, 8e-2], rtol=1e-6):
-        fail(where, "you forgot the margin: pad `margin` decades on each side of the best trials.")
-    expect_true(where, 0 < low < high, f"expected 0 < low < high; got ({low:.4g}, {high:.4g})")
-    expect_close(where + " (top_k=3, margin=0.5)", [low, high], expected, rtol=1e-6)
-    single = narrow_log_range(values, scores, top_k=1, margin=0.0)
-    expect_close(
-        where + " (top_k=1, margin=0: the best trial's value alone)",
-        [float(single[0]), float(single[1])],
-        [2e-2, 2e-2],
-        rtol=1e-6,
-    )
+        low, high = float(result[0]), float(result[1])
+        expect_true(where, low <= high, f"expected low <= high; got ({low:.4g}, {high:.4g})")
+        check_value(
+            f"{where} ({detail})",
+            [low, high],
+            _reference_narrow_log_range(values, scores, top_k, margin),
+            _narrow_log_range_mistakes(values, scores, top_k, margin),
+            rtol=1e-6,
+            atol=1e-12,
+        )
     passed(where)

@@ -1,24 +1,25 @@
 """Visible checks for lab 02 (regularization): the L2 cost, its Keras form, inverted dropout, early stopping and
 data augmentation.
 
-The references are independent of the student's code: NumPy formulas written here, statistics of many dropout
-masks, and Keras's own `EarlyStopping` run on the same dev losses. On a mismatch each check tries the usual
-mistakes (lambda/m instead of lambda/(2m), a norm that is not squared, no 1/keep_prob scaling, dropout at test
-time, a patience off by one, a horizontal flip of digits, ...) and names the one it found.
+Each exercise has a private reference (`_reference_<name>`), a table of known mistakes (`_<name>_mistakes`) and a
+public check (`check_<name>`), as described in `dlkit.lab_checks.expect`. The references are independent of the
+student's code: NumPy formulas written here (the L2 cost; inverted dropout applied with the mask the student's
+layer drew) and Keras's own `L2`, `EarlyStopping` and preprocessing layers. On a mismatch each check names the
+usual mistake it reproduces (lambda/m instead of lambda/(2m), a norm that is not squared, no 1/keep_prob scaling,
+dropout at test time, a patience off by one, a horizontal flip of digits, ...).
+
+Dropout masks and augmentations are random, so those checks also test properties of the student's draws: the
+fraction of units kept, new masks on every call, reproducibility from a seed, how far an augmented digit moves.
 """
 
 import numpy as np
 
-from dlkit.lab_checks.expect import expect_close, expect_true, fail, passed
+from dlkit.lab_checks.expect import check_value, expect_true, fail, passed
 
 
 def _weights(seed, shapes):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(shape) for shape in shapes]
-
-
-def _l2_reference(weights, lambd, m):
-    return lambd / (2 * m) * sum(float(np.sum(np.square(w))) for w in weights)
 
 
 def _as_float(where, value):
@@ -34,70 +35,119 @@ def _as_float(where, value):
     return float(array)
 
 
+# ---- exercise 1: the L2 cost -----------------------------------------------------------------------------------
+def _reference_l2_cost(weights, lambd, m):
+    """The L2 regularization term of the cost.
+
+    ```
+    cost = lambd / (2 * m) * sum_l sum(W_l ** 2)
+    ```
+    """
+    return lambd / (2 * m) * sum(float(np.sum(np.square(w))) for w in weights)
+
+
+def _l2_cost_mistakes(weights, lambd, m):
+    """(message, wrong cost) pairs for `l2_regularization_cost(weights, lambd, m)`."""
+    expected = _reference_l2_cost(weights, lambd, m)
+    norms = [float(np.sqrt(np.sum(np.square(w)))) for w in weights]
+    mistakes = [
+        (
+            "you used lambd / m; the cost term is lambd / (2 m) times the sum of squares "
+            "(the 1/2 makes its gradient (lambd / m) W)",
+            _reference_l2_cost(weights, 2 * lambd, m),
+        ),
+        (
+            "you did not divide by m: the term is lambd / (2 m) * sum ||W||^2, with m the "
+            "number of training examples",
+            _reference_l2_cost(weights, lambd, 1),
+        ),
+        ("the factor lambd / (2 m) is missing", _reference_l2_cost(weights, 2 * lambd, 1)),
+        (
+            "you added the Frobenius norms ||W||_F; the cost uses their squares, sum(W ** 2) over every entry",
+            lambd / (2 * m) * sum(norms),
+        ),
+        (
+            "you averaged the squares (np.mean); the Frobenius norm squared is their sum (np.sum)",
+            # sum((W / sqrt(W.size)) ** 2) = mean(W ** 2)
+            _reference_l2_cost([w / np.sqrt(w.size) for w in weights], lambd, m),
+        ),
+        (
+            "only the first weight matrix is counted: add up every layer's ||W||_F^2",
+            _reference_l2_cost(weights[:1], lambd, m),
+        ),
+        (
+            "only the last weight matrix is counted: add up every layer's ||W||_F^2",
+            _reference_l2_cost(weights[-1:], lambd, m),
+        ),
+        ("you squared the sum of the norms; add up the squared norms", lambd / (2 * m) * sum(norms) ** 2),
+    ]
+    return [(f"{message}. Expected {expected:.6g}", wrong) for message, wrong in mistakes]
+
+
 def check_l2_cost(l2_regularization_cost):
     """Checks `l2_regularization_cost(weights, lambd, m)` = lambd / (2 m) * sum_l sum(W_l ** 2)."""
     cases = [
         (_weights(0, [(2, 20), (20, 3), (3, 1)]), 0.7, 211),
         (_weights(1, [(4, 5), (5, 1)]), 2.0, 10),
         ([np.array([[1.0, 2.0], [3.0, 4.0]])], 1.0, 1),
+        ([], 0.7, 211),
     ]
     for weights, lambd, m in cases:
-        where = f"l2_regularization_cost(<{len(weights)} weight matrices>, lambd={lambd}, m={m})"
+        where = (
+            f"l2_regularization_cost(<{len(weights)} weight matrices>, lambd={lambd}, m={m}) "
+            "= lambd / (2 m) * sum_l sum(W_l ** 2)"
+            if weights
+            else f"l2_regularization_cost([], {lambd}, {m}) (no weights: nothing to penalize)"
+        )
         value = _as_float(where, l2_regularization_cost([w.copy() for w in weights], lambd, m))
-        expected = _l2_reference(weights, lambd, m)
-        if np.isclose(value, expected, rtol=1e-6):
-            continue
-        squares = [float(np.sum(np.square(w))) for w in weights]
-        norms = [float(np.sqrt(s)) for s in squares]
-        mistakes = [
-            (
-                lambd / m * sum(squares),
-                "you used lambd / m; the cost term is lambd / (2 m) times the sum of squares "
-                "(the 1/2 makes its gradient (lambd / m) W)",
-            ),
-            (
-                lambd / 2 * sum(squares),
-                "you did not divide by m: the term is lambd / (2 m) * sum ||W||^2, with m the "
-                "number of training examples",
-            ),
-            (lambd * sum(squares), "the factor lambd / (2 m) is missing"),
-            (
-                lambd / (2 * m) * sum(norms),
-                "you added the Frobenius norms ||W||_F; the cost uses their squares, "
-                "sum(W ** 2) over every entry",
-            ),
-            (
-                lambd / (2 * m) * sum(float(np.mean(np.square(w))) for w in weights),
-                "you averaged the squares (np.mean); the Frobenius norm squared is their sum (np.sum)",
-            ),
-            (
-                lambd / (2 * m) * squares[0],
-                "only the first weight matrix is counted: add up every layer's ||W||_F^2",
-            ),
-            (
-                lambd / (2 * m) * squares[-1],
-                "only the last weight matrix is counted: add up every layer's ||W||_F^2",
-            ),
-            (lambd / (2 * m) * sum(norms) ** 2, "you squared the sum of the norms; add up the squared norms"),
-        ]
-        for wrong, message in mistakes:
-            if len(weights) == 1 and message.startswith("only"):
-                continue
-            if np.isclose(value, wrong, rtol=1e-6) and not np.isclose(wrong, expected, rtol=1e-6):
-                fail(where, f"{message}. Expected {expected:.6g}, got {value:.6g}")
-        expect_close(f"{where} (lambd / (2 m) * sum_l sum(W_l ** 2))", value, expected, rtol=1e-6)
-    expect_close(
-        "l2_regularization_cost([], 0.7, 211) (no weights: nothing to penalize)",
-        _as_float("l2_regularization_cost([], 0.7, 211)", l2_regularization_cost([], 0.7, 211)),
-        0.0,
-    )
+        check_value(
+            where,
+            value,
+            _reference_l2_cost(weights, lambd, m),
+            _l2_cost_mistakes(weights, lambd, m),
+            rtol=1e-6,
+        )
     passed("l2_regularization_cost")
+
+
+# ---- exercise 2: the L2 penalty in Keras -----------------------------------------------------------------------
+def _reference_keras_l2(lambd, m):
+    """The course's L2 term as a Keras regularizer: Keras adds l2 * sum(W ** 2), so l2 = lambd / (2 m)."""
+    import keras
+
+    return keras.regularizers.L2(l2=lambd / (2 * m))
+
+
+def _keras_l2_mistakes(lambd, m):
+    """(message, wrong `l2` factor) pairs for `keras_l2_regularizer(lambd, m)`."""
+    expected = float(_reference_keras_l2(lambd, m).l2)
+    mistakes = [
+        (
+            "l2 = lambd / m is twice too large: Keras adds l2 * sum(W ** 2) with no 1/2, so the course's "
+            "lambd / (2 m) * ||W||^2 needs l2 = lambd / (2 m)",
+            _reference_keras_l2(lambd, m / 2).l2,
+        ),
+        (
+            "l2 = lambd ignores m: Keras adds l2 * sum(W ** 2) to the mean loss, so l2 = lambd / (2 m)",
+            _reference_keras_l2(lambd, 0.5).l2,
+        ),
+        (
+            "l2 = lambd / 2 ignores m: Keras adds l2 * sum(W ** 2) to the mean loss, so l2 = lambd / (2 m)",
+            _reference_keras_l2(lambd, 1).l2,
+        ),
+        (
+            "l2 uses a batch size of 32 instead of m, the number of training examples",
+            _reference_keras_l2(lambd, 32).l2,
+        ),
+    ]
+    return [(f"{message}. Expected l2={expected:.6g}", float(wrong)) for message, wrong in mistakes]
 
 
 def check_keras_l2(keras_l2_regularizer):
     """Checks `keras_l2_regularizer(lambd, m)`: a `keras.regularizers.L2` whose penalty is lambd / (2 m) sum W^2."""
     import keras
 
+    kernel = _weights(3, [(5, 4)])[0].astype("float32")
     for lambd, m in ((0.7, 211), (2.0, 50), (0.1, 8)):
         where = f"keras_l2_regularizer(lambd={lambd}, m={m})"
         regularizer = keras_l2_regularizer(lambd, m)
@@ -106,40 +156,71 @@ def check_keras_l2(keras_l2_regularizer):
             isinstance(regularizer, keras.regularizers.L2),
             f"must return a keras.regularizers.L2 instance, got {type(regularizer).__name__}",
         )
-        factor = float(regularizer.l2)
-        expected = lambd / (2 * m)
-        for wrong, message in (
-            (
-                lambd / m,
-                "l2 = lambd / m is twice too large: Keras adds l2 * sum(W ** 2) with no 1/2, so the course's "
-                "lambd / (2 m) * ||W||^2 needs l2 = lambd / (2 m)",
-            ),
-            (
-                lambd,
-                "l2 = lambd ignores m: Keras adds l2 * sum(W ** 2) to the mean loss, so l2 = lambd / (2 m)",
-            ),
-            (
-                lambd / 2,
-                "l2 = lambd / 2 ignores m: Keras adds l2 * sum(W ** 2) to the mean loss, so l2 = lambd / (2 m)",
-            ),
-            (lambd / (2 * 32), "l2 uses a batch size of 32 instead of m, the number of training examples"),
-        ):
-            if np.isclose(factor, wrong, rtol=1e-6) and not np.isclose(wrong, expected, rtol=1e-6):
-                fail(where, f"{message}. Expected l2={expected:.6g}, got l2={factor:.6g}")
-        expect_close(f"{where}.l2 (lambd / (2 m))", factor, expected, rtol=1e-6)
-        kernel = _weights(3, [(5, 4)])[0].astype("float32")
-        expect_close(
+        reference = _reference_keras_l2(lambd, m)
+        check_value(
+            f"{where}.l2 (lambd / (2 m))",
+            float(regularizer.l2),
+            float(reference.l2),
+            _keras_l2_mistakes(lambd, m),
+            rtol=1e-6,
+        )
+        check_value(
             f"{where}(W): the penalty Keras adds to the loss",
             float(regularizer(kernel)),
-            _l2_reference([kernel], lambd, m),
+            float(reference(kernel)),
             rtol=1e-5,
         )
     passed("keras_l2_regularizer")
 
 
-def _mask_fraction(values):
-    kept = ~np.isclose(values, 0.0)
-    return kept, float(kept.mean())
+# ---- exercise 3: inverted dropout ------------------------------------------------------------------------------
+def _reference_inverted_dropout(inputs, keep_prob, kept, training=True):
+    """Inverted dropout of `inputs` with the boolean mask `kept` (True where a unit is kept).
+
+    ```
+    training:  outputs = inputs * kept / keep_prob
+    inference: outputs = inputs
+    ```
+    """
+    inputs = np.asarray(inputs, dtype=float)
+    if not training:
+        return inputs
+    return inputs * np.asarray(kept, dtype=float) / keep_prob
+
+
+def _inverted_dropout_mistakes(inputs, keep_prob, kept, training=True):
+    """(message, wrong outputs) pairs for an inverted-dropout layer that drew the mask `kept` on `inputs`."""
+    if not training:
+        return [
+            (
+                "at inference (training False or None) the layer must return the input unchanged. No dropout at "
+                "test time; the 1/keep_prob scaling in training already keeps the expected activations the same",
+                _reference_inverted_dropout(inputs, keep_prob, kept),
+            ),
+            (
+                f"at inference you multiplied the input by keep_prob ({keep_prob}), as the original (not "
+                "inverted) dropout does; inverted dropout scales in training and returns the input unchanged "
+                "at test time",
+                _reference_inverted_dropout(inputs, 1 / keep_prob, np.ones_like(kept)),
+            ),
+        ]
+    return [
+        (
+            "the kept units are not scaled: divide them by keep_prob (inverted dropout), so that "
+            f"E[output] = input. Expected kept entries of input / {keep_prob} = input * {1 / keep_prob:.4g}",
+            _reference_inverted_dropout(inputs, 1.0, kept),
+        ),
+        (
+            f"the kept units were multiplied by keep_prob ({keep_prob}); divide them by it "
+            f"(1 / {keep_prob} = {1 / keep_prob:.4g})",
+            _reference_inverted_dropout(inputs, 1 / keep_prob, kept),
+        ),
+    ]
+
+
+def _kept(outputs):
+    """The mask a dropout layer drew, read from its outputs: the entries that are not 0."""
+    return ~np.isclose(np.asarray(outputs), 0.0)
 
 
 def check_inverted_dropout(layer_class):
@@ -166,12 +247,11 @@ def check_inverted_dropout(layer_class):
             tuple(out.shape) == ones.shape,
             f"layer(x{arg}) has shape {tuple(out.shape)}, expected the input's shape {ones.shape}",
         )
-        expect_true(
-            where,
-            np.array_equal(np.asarray(out), ones),
-            f"layer(x{arg}) changed its input: at inference (training False or None) the layer must return the "
-            "input unchanged. No dropout at test time; the 1/keep_prob scaling in training already keeps the "
-            "expected activations the same",
+        check_value(
+            f"{where}: layer(x{arg}) changed its input",
+            out,
+            _reference_inverted_dropout(ones, keep_prob, None, training=False),
+            _inverted_dropout_mistakes(ones, keep_prob, _kept(out), training=False),
         )
 
     out = np.asarray(layer(ones, training=True))
@@ -186,31 +266,19 @@ def check_inverted_dropout(layer_class):
         f"layer(x, training=True) has dtype {out.dtype}, expected float32 (the input's dtype)",
     )
     expect_true(where, np.all(np.isfinite(out)), "layer(x, training=True) holds NaN or infinite values")
-    values = np.unique(np.round(out, 5))
     expect_true(
         where,
-        not np.array_equal(values, [1.0]),
+        not np.array_equal(np.unique(np.round(out, 5)), [1.0]),
         "in training (training=True) nothing was dropped: draw a random mask and zero the dropped units",
     )
-    kept, fraction = _mask_fraction(out)
-    nonzero = np.unique(np.round(out[kept], 4))
-    if np.allclose(nonzero, 1.0):
-        fail(
-            where,
-            "the kept units are not scaled: divide them by keep_prob (inverted dropout), so that "
-            f"E[output] = input. Expected kept entries of 1 / {keep_prob} = {1 / keep_prob:.4g}, got 1",
-        )
-    if np.allclose(nonzero, keep_prob):
-        fail(
-            where,
-            f"the kept units were multiplied by keep_prob ({keep_prob}); divide them by it "
-            f"(1 / {keep_prob} = {1 / keep_prob:.4g})",
-        )
-    expect_true(
-        where,
-        np.allclose(nonzero, 1 / keep_prob, rtol=1e-4),
-        f"on an input of ones every output must be 0 (dropped) or 1 / keep_prob = {1 / keep_prob:.4g} (kept); "
-        f"got the values {values[:6].tolist()}",
+    kept = _kept(out)
+    check_value(
+        f"{where}: layer(ones, training=True) (every output must be 0, dropped, or 1 / keep_prob = "
+        f"{1 / keep_prob:.4g}, kept)",
+        out,
+        _reference_inverted_dropout(ones, keep_prob, kept),
+        _inverted_dropout_mistakes(ones, keep_prob, kept),
+        rtol=1e-4,
     )
     row_masks = kept.reshape(kept.shape[0], -1)
     expect_true(
@@ -224,32 +292,38 @@ def check_inverted_dropout(layer_class):
         not np.all(row_masks == row_masks[:, :1]),
         "all units of an example share one random draw: draw one random number per entry (the inputs' shape)",
     )
-
-    if abs(fraction - (1 - keep_prob)) < 0.02:
-        fail(
-            where,
-            f"{fraction:.1%} of the units were kept, about 1 - keep_prob: keep a unit where "
-            "uniform < keep_prob (keep_prob is the probability of KEEPING a unit)",
-        )
-    expect_true(
-        where,
-        abs(fraction - keep_prob) < 0.02,
-        f"{fraction:.1%} of the units were kept; each unit must be kept with probability keep_prob = {keep_prob:.0%} "
-        "(keep where keras.random.uniform(shape) < keep_prob)",
+    check_value(
+        f"{where}: the fraction of units kept (each unit must be kept with probability keep_prob = "
+        f"{keep_prob:.0%}: keep where keras.random.uniform(shape) < keep_prob)",
+        kept.mean(),
+        keep_prob,
+        [
+            (
+                f"about 1 - keep_prob = {1 - keep_prob:.0%} of the units were kept: keep a unit where "
+                "uniform < keep_prob (keep_prob is the probability of KEEPING a unit)",
+                1 - keep_prob,
+            )
+        ],
+        rtol=0,
+        atol=0.02,
     )
-    expect_true(
-        where,
-        abs(float(out.mean()) - 1.0) < 0.02,
-        f"the mean output on ones is {out.mean():.4f}; inverted dropout keeps the mean at 1",
+    check_value(
+        f"{where}: the mean output on ones (inverted dropout keeps the mean at 1)",
+        out.mean(),
+        ones.mean(),
+        rtol=0,
+        atol=0.02,
     )
     x = np.random.default_rng(0).standard_normal((300, 40)).astype("float32") + 3.0
     y = np.asarray(layer_class(0.6, seed=2)(x, training=True))
-    dropped = np.isclose(y, 0.0)
-    expect_true(
-        f"{name}(keep_prob=0.6, seed=2)",
-        np.allclose(y[~dropped], x[~dropped] / 0.6, rtol=1e-5),
-        "on random inputs the kept entries must equal input / keep_prob (multiply the input by the mask, then divide "
-        "by keep_prob)",
+    check_value(
+        f"{name}(keep_prob=0.6, seed=2): on random inputs the kept entries must equal input / keep_prob "
+        "(multiply the input by the mask, then divide by keep_prob)",
+        y,
+        _reference_inverted_dropout(x, 0.6, _kept(y)),
+        _inverted_dropout_mistakes(x, 0.6, _kept(y)),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
     again = np.asarray(layer(ones, training=True))
@@ -291,16 +365,25 @@ def check_inverted_dropout(layer_class):
         "drawn once, when Keras traces the graph. Use keras.random.uniform(..., seed=self.seed_generator)",
     )
     model = keras.Sequential([keras.Input((200,)), layer_class(keep_prob, seed=4)])
-    expect_true(
-        f"{name} in a keras.Sequential",
-        np.array_equal(np.asarray(model(ones[:8], training=False)), ones[:8]),
-        "model(x, training=False) (inference) changed the input: no dropout at test time",
+    inference = np.asarray(model(ones[:8], training=False))
+    check_value(
+        f"{name} in a keras.Sequential: model(x, training=False) (inference) changed the input",
+        inference,
+        _reference_inverted_dropout(ones[:8], keep_prob, None, training=False),
+        _inverted_dropout_mistakes(ones[:8], keep_prob, _kept(inference), training=False),
     )
     passed(name)
 
 
-def _keras_early_stopping(dev_losses, patience):
-    """The reference: keras.callbacks.EarlyStopping(monitor="val_loss", patience) run on `dev_losses`."""
+# ---- exercise 4: the early-stopping rule -----------------------------------------------------------------------
+def _reference_early_stopping_epoch(dev_losses, patience):
+    """(stop_epoch, best_epoch) of `keras.callbacks.EarlyStopping(monitor="val_loss", patience)` on `dev_losses`.
+
+    ```
+    best_epoch = first epoch of the lowest loss so far; stop at the first epoch with
+                 epoch - best_epoch >= patience (else at the last epoch)
+    ```
+    """
     import keras
 
     callback = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)
@@ -319,7 +402,7 @@ def _keras_early_stopping(dev_losses, patience):
 
 # (dev losses, patience): falls then rises; a tie with the best; a rise, a dip that is not a new best, a rise;
 # patience never runs out; noise around a plateau.
-_ES_CASES = [
+_EARLY_STOPPING_CASES = [
     ([0.9, 0.7, 0.6, 0.55, 0.56, 0.58, 0.6, 0.61, 0.65, 0.7], 3),
     ([0.9, 0.5, 0.6, 0.5, 0.7, 0.8, 0.9], 2),
     ([1.0, 0.8, 0.9, 0.85, 0.95, 0.82, 1.1, 1.2, 0.7], 4),
@@ -329,54 +412,61 @@ _ES_CASES = [
 ]
 
 
-def _es_mistakes(dev_losses, patience):
-    """Outputs of the usual wrong rules, with what each one gets wrong."""
-    losses = list(dev_losses)
+def _early_stopping_epoch_mistakes(dev_losses, patience):
+    """(message, wrong (stop_epoch, best_epoch)) pairs for `early_stopping_epoch(dev_losses, patience)`."""
+    losses = [float(loss) for loss in dev_losses]
+    stop_epoch, best_epoch = expected = _reference_early_stopping_epoch(losses, patience)
 
-    def rule(compare_previous=False, ties=False, extra=0):
-        best, best_epoch, wait = np.inf, 0, 0
-        previous = np.inf
-        for epoch, loss in enumerate(losses):
-            reference = previous if compare_previous else best
-            improved = loss <= reference if ties else loss < reference
-            if improved:
-                wait = 0
-            else:
-                wait += 1
-            if loss < best or (ties and loss <= best):
-                best, best_epoch = loss, epoch
-            previous = loss
-            if wait >= patience + extra:
-                return epoch, best_epoch
-        return len(losses) - 1, best_epoch
+    # Waiting counted from the previous epoch's loss, not the best one (the best epoch is still the lowest loss).
+    previous_rule = (len(losses) - 1, int(np.argmin(losses)))
+    wait = 0
+    for epoch in range(1, len(losses)):
+        wait = 0 if losses[epoch] < losses[epoch - 1] else wait + 1
+        if wait >= patience:
+            previous_rule = (epoch, int(np.argmin(losses[: epoch + 1])))
+            break
 
-    return [
+    mistakes = [
         (
-            rule(extra=1),
+            f"the pair is the wrong way round: return (stop_epoch, best_epoch) = {expected}",
+            (best_epoch, stop_epoch),
+        ),
+        (
+            f"epochs are counted from 0 (like Keras's `epoch` argument): expected {expected}",
+            (stop_epoch + 1, best_epoch + 1),
+        ),
+        (
             "you stopped one epoch late: stop as soon as `patience` epochs in a row brought no new best "
             "(wait >= patience, not wait > patience)",
+            _reference_early_stopping_epoch(losses, patience + 1),
         ),
         (
-            rule(extra=-1),
             "you stopped one epoch early: stop when `patience` epochs in a row brought no new best "
             "(wait >= patience), counting from 0 after each new best",
+            _reference_early_stopping_epoch(losses, max(patience - 1, 0)),
         ),
         (
-            rule(compare_previous=True),
             "you compared each loss with the previous epoch's; compare it with the best "
             "loss so far (a small dip that does not beat the best is no improvement)",
+            previous_rule,
         ),
         (
-            rule(ties=True),
             "you counted a loss equal to the best as an improvement; only a strictly lower loss is a "
             "new best (as in Keras)",
+            # Each loss lowered by a hair more than the one before: a later tie becomes a strictly lower loss.
+            _reference_early_stopping_epoch(
+                [loss - 1e-6 * epoch for epoch, loss in enumerate(losses)], patience
+            ),
         ),
+    ]
+    return [
+        (f"{message}. Expected (stop_epoch, best_epoch) = {expected}", wrong) for message, wrong in mistakes
     ]
 
 
 def check_early_stopping_epoch(early_stopping_epoch):
     """Checks `early_stopping_epoch(dev_losses, patience)` -> (stop_epoch, best_epoch) against Keras's EarlyStopping."""
-    for dev_losses, patience in _ES_CASES:
+    for dev_losses, patience in _EARLY_STOPPING_CASES:
         where = f"early_stopping_epoch({dev_losses}, patience={patience})"
         result = early_stopping_epoch(list(dev_losses), patience)
         expect_true(
@@ -384,36 +474,31 @@ def check_early_stopping_epoch(early_stopping_epoch):
             isinstance(result, tuple | list) and len(result) == 2,
             f"must return a pair (stop_epoch, best_epoch), got {result!r}",
         )
-        got = tuple(int(v) for v in result)
-        expected = _keras_early_stopping(dev_losses, patience)
-        if got == expected:
-            continue
-        if got == (expected[1], expected[0]):
-            fail(where, f"the pair is the wrong way round: return (stop_epoch, best_epoch) = {expected}")
-        if got == (expected[0] + 1, expected[1] + 1):
-            fail(
-                where,
-                f"epochs are counted from 0 (like Keras's `epoch` argument): expected {expected}, got {got}",
-            )
-        for wrong, message in _es_mistakes(dev_losses, patience):
-            if got == wrong != expected:
-                fail(where, f"{message}. Expected (stop_epoch, best_epoch) = {expected}, got {got}")
-        if got[1] != expected[1]:
-            fail(
-                where,
-                f"best_epoch must be the epoch of the lowest dev loss seen up to the stop (the first one on "
-                f"a tie): expected {expected[1]}, got {got[1]}",
-            )
-        fail(
-            where,
-            f"expected (stop_epoch, best_epoch) = {expected} (what keras.callbacks.EarlyStopping does), "
-            f"got {got}",
+        check_value(
+            f"{where} = (stop_epoch, best_epoch), as keras.callbacks.EarlyStopping (best_epoch is the epoch of "
+            "the lowest dev loss seen up to the stop, the first one on a tie)",
+            result,
+            _reference_early_stopping_epoch(dev_losses, patience),
+            _early_stopping_epoch_mistakes(dev_losses, patience),
+            rtol=0,
+            atol=0,
         )
     passed("early_stopping_epoch")
 
 
+# ---- exercise 5: the EarlyStopping callback --------------------------------------------------------------------
+def _reference_early_stopping_callback(patience):
+    """Early stopping on the dev loss that restores the best weights: Keras's `EarlyStopping`."""
+    import keras
+
+    return keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+
+
 def check_early_stopping_callback(make_early_stopping):
-    """Checks `make_early_stopping(patience)`: EarlyStopping on val_loss, minimizing, restoring the best weights."""
+    """Checks `make_early_stopping(patience)`: EarlyStopping on val_loss, minimizing, restoring the best weights.
+
+    The callback's settings are compared one by one with the reference's (no numeric answer to diagnose).
+    """
     import keras
 
     for patience in (5, 2):
@@ -424,6 +509,7 @@ def check_early_stopping_callback(make_early_stopping):
             isinstance(callback, keras.callbacks.EarlyStopping),
             f"must return a keras.callbacks.EarlyStopping, got {type(callback).__name__}",
         )
+        reference = _reference_early_stopping_callback(patience)
         if callback.monitor == "loss":
             fail(
                 where,
@@ -432,44 +518,59 @@ def check_early_stopping_callback(make_early_stopping):
             )
         expect_true(
             where,
-            callback.monitor == "val_loss",
-            f"monitor must be 'val_loss' (the dev loss), got {callback.monitor!r}",
+            callback.monitor == reference.monitor,
+            f"monitor must be {reference.monitor!r} (the dev loss), got {callback.monitor!r}",
         )
         expect_true(
             where,
-            callback.mode in ("min", "auto"),
-            f"a loss is minimized: mode must be 'min' (or 'auto'), got {callback.mode!r}",
+            callback.mode in ("min", reference.mode),
+            f"a loss is minimized: mode must be 'min' (or {reference.mode!r}), got {callback.mode!r}",
+        )
+        check_value(f"{where}: patience must be the argument", callback.patience, reference.patience)
+        expect_true(
+            where,
+            callback.restore_best_weights is reference.restore_best_weights,
+            f"restore_best_weights must be {reference.restore_best_weights}: otherwise the model keeps the "
+            "weights of the last epoch, `patience` epochs past the best one",
+        )
+        check_value(
+            f"{where}: keep the default min_delta=0 (any lower dev loss is an improvement)",
+            float(callback.min_delta),
+            float(reference.min_delta),
+            rtol=0,
+            atol=0,
         )
         expect_true(
             where,
-            callback.patience == patience,
-            f"patience must be the argument ({patience}), got {callback.patience}",
-        )
-        expect_true(
-            where,
-            callback.restore_best_weights is True,
-            "restore_best_weights must be True: otherwise the model keeps the weights of the last epoch, `patience` "
-            "epochs past the best one",
-        )
-        expect_true(
-            where,
-            float(callback.min_delta) == 0.0,
-            f"keep the default min_delta=0 (any lower dev loss is an improvement), got {callback.min_delta}",
-        )
-        expect_true(
-            where,
-            callback.start_from_epoch == 0 and callback.baseline is None,
-            "keep the defaults start_from_epoch=0 and baseline=None",
+            callback.start_from_epoch == reference.start_from_epoch
+            and callback.baseline is reference.baseline,
+            f"keep the defaults start_from_epoch={reference.start_from_epoch} and baseline={reference.baseline}",
         )
     passed("make_early_stopping")
+
+
+# ---- exercise 6: data augmentation -----------------------------------------------------------------------------
+def _reference_augmentation(seed=None):
+    """An augmentation pipeline for 8x8 digits: shift by at most 1 pixel, rotate by at most 15 degrees, zoom by
+    at most 10%, filling the new border with the background 0. No flips: a mirrored digit is another symbol."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.layers.RandomTranslation(1 / 8, 1 / 8, fill_mode="constant", seed=seed),
+            keras.layers.RandomRotation(15 / 360, fill_mode="constant", seed=seed),
+            keras.layers.RandomZoom(0.1, fill_mode="constant", seed=seed),
+        ]
+    )
 
 
 def check_augmentation(build_augmentation, images):
     """Checks `build_augmentation(seed)` on a batch of digit `images` of shape (n, 8, 8, 1) in [0, 1].
 
     The pipeline must be a `keras.Sequential` of image preprocessing layers, without horizontal flips; keep the
-    shape and float32 dtype; be the identity at inference; change images in training, but only a little (an
-    augmented digit still looks like the original).
+    shape and float32 dtype; be the identity at inference (as the reference pipeline); change images in training,
+    but only a little (an augmented digit still looks like the original). Augmentations are random, so training
+    outputs are checked by their statistics, not against the reference's.
     """
     import keras
 
@@ -510,10 +611,12 @@ def check_augmentation(build_augmentation, images):
         tuple(inference.shape) == images.shape,
         f"pipeline(x, training=False) has shape {tuple(inference.shape)}, expected {images.shape}",
     )
-    expect_true(
-        where,
-        np.allclose(np.asarray(inference), images, atol=1e-6),
-        "pipeline(x, training=False) changed the images: augmentation must be the identity at inference",
+    check_value(
+        f"{where}: pipeline(x, training=False) changed the images: augmentation must be the identity at inference",
+        inference,
+        _reference_augmentation(seed=1)(images, training=False),
+        rtol=0,
+        atol=1e-6,
     )
     augmented = pipeline(images, training=True)
     array = np.asarray(augmented)
