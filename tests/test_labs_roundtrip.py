@@ -5,6 +5,12 @@ its student release grades zero with every check cell failing — so no check ca
 solution is a submission like any other: it runs in its own sandbox, never reusing the reference run.
 The labs without graded exercises are named in UNGRADED (a graded lab that lost its nbgrader metadata fails).
 
+Answer keys: a third submission per lab is the solution with answer keys in it (ANSWER_KEYS): one exercise
+calls a library feature its check cell forbids (`dlkit.forbidden` metadata), another is an alias of a visible
+check's private reference in `dlkit.lab_checks`. Their values are right, so without `dlkit.grading.answer_guard`
+they would earn full marks; they must earn 0 with a reason naming the function, and every other exercise of
+that submission full marks.
+
 All labs are graded in one batch (two sandboxed runs at a time), then each lab's rows are asserted on its own.
 """
 
@@ -13,6 +19,7 @@ import json
 import os
 import shutil
 
+import nbformat
 import pytest
 
 from dlkit.grading import grade, release
@@ -31,9 +38,124 @@ UNGRADED = {"00_setup.ipynb"}
 GRADED = [lab for lab in LABS if os.path.basename(lab) not in UNGRADED]
 
 
+# lab -> {solution cell: (how the answer key gets in, the function the reason names[, later exercises that call
+# the student's function and so the answer key too])}. "call: CODE" runs CODE first thing in the solution region
+# (then the instructor's solution computes the right value); "append: CODE" adds CODE after the solution (an
+# alias that replaces the student's function by the answer key).
+_KEY = "from dlkit.lab_checks import {} as answer_key\n{} = answer_key._reference_{}"
+ANSWER_KEYS = {
+    "01_initialization": {
+        "ex1_zeros_init": (
+            "append: " + _KEY.format("initialization", "initialize_parameters_zeros", "zeros_init"),
+            "dlkit.lab_checks.initialization._reference_zeros_init",
+        ),
+        "ex4_xavier_init": (
+            "call: import dlkit.initializers; dlkit.initializers.XavierNormal()",
+            "dlkit.initializers.XavierNormal",
+        ),
+    },
+    "02_regularization": {
+        "ex1_l2_cost": (
+            "append: " + _KEY.format("regularization", "l2_regularization_cost", "l2_cost"),
+            "dlkit.lab_checks.regularization._reference_l2_cost",
+        ),
+        "ex3_inverted_dropout": (
+            "call: import dlkit.layers; dlkit.layers.InvertedDropout(0.5)",
+            "dlkit.layers.InvertedDropout",
+        ),
+    },
+    "03_gradient_checking": {
+        "ex1_two_sided": (
+            "call: import dlkit.gradcheck; dlkit.gradcheck.numerical_gradient(f, [theta])",
+            "dlkit.gradcheck.numerical_gradient",
+        ),
+        "ex2_relative_difference": (
+            "append: " + _KEY.format("gradient_checking", "relative_difference", "relative_difference"),
+            "dlkit.lab_checks.gradient_checking._reference_relative_difference",
+        ),
+    },
+    "04_optimization": {
+        "ex2_ewma": (
+            "append: " + _KEY.format("optimization", "exponentially_weighted_average", "ewma"),
+            "dlkit.lab_checks.optimization._reference_ewma",
+        ),
+        "ex5_adam": ("call: import keras; keras.optimizers.Adam(learning_rate)", "keras.optimizers.Adam"),
+    },
+    "05_hyperparameter_tuning": {
+        "ex1_log_uniform": (
+            "append: import dlkit.tuning; sample_log_uniform = dlkit.tuning.sample_log_uniform",
+            "dlkit.tuning.sample_log_uniform",
+        ),
+        "ex3_narrow_range": (
+            "call: import dlkit.tuning; dlkit.tuning.narrow_log_range(values, scores)",
+            "dlkit.tuning.narrow_log_range",
+        ),
+    },
+    "06_learning_rate_schedules": {
+        "ex1_triangular_clr": (
+            "append: " + _KEY.format("learning_rate_schedules", "triangular_clr", "triangular_clr"),
+            "dlkit.lab_checks.learning_rate_schedules._reference_triangular_clr",
+        ),
+        "ex3_snapshot_lr": (
+            "call: import dlkit.schedules; dlkit.schedules.SnapshotCosineDecay(initial_lr, T, M)",
+            "dlkit.schedules.SnapshotCosineDecay",
+        ),
+    },
+    "07_batch_normalization": {
+        "ex1_batchnorm_forward": (
+            "call: import dlkit.layers; dlkit.layers.batch_norm_forward(z, gamma, beta)",
+            "dlkit.layers.batch_norm_forward",
+        ),
+        "ex4_keras_layer": ("call: keras.layers.BatchNormalization()", "keras.layers.BatchNormalization"),
+    },
+    "08_softmax": {
+        "ex1_softmax": ("call: import keras; keras.ops.softmax(z)", "keras.ops.softmax"),
+        "ex2_cross_entropy": (
+            "append: " + _KEY.format("softmax", "cross_entropy", "cross_entropy"),
+            "dlkit.lab_checks.softmax._reference_cross_entropy",
+            # The step and the training call the student's cross_entropy: the answer key again.
+            ("ex4_gradient_descent_step", "ex5_softmax_regression"),
+        ),
+        "ex3_cross_entropy_gradient": (
+            "call: import tensorflow as tf; tf.GradientTape()",
+            "tensorflow.GradientTape",
+        ),
+    },
+    "09_cnn": {
+        "ex2_conv_forward": ("call: import keras; keras.ops.conv(A_prev, W)", "keras.ops.conv"),
+        "ex3_pool_forward": (
+            "append: " + _KEY.format("cnn", "pool_forward", "pool_forward"),
+            "dlkit.lab_checks.cnn._reference_pool_forward",
+        ),
+    },
+}
+
+
+def _with_answer_keys(lab, path):
+    """The lab's solution with the answer keys of ANSWER_KEYS[lab] put into its solution cells."""
+    notebook = nbformat.read(lab, as_version=4)
+    keys = dict(ANSWER_KEYS[os.path.basename(lab).removesuffix(".ipynb")])
+    for cell in notebook.cells:
+        how = keys.pop(cell.metadata.get("nbgrader", {}).get("grade_id"), None)
+        if how is None:
+            continue
+        mode, _, code = how[0].partition(": ")  # how: (code, function[, later exercises])
+        if mode == "append":
+            cell.source += "\n" + code + "\n"
+            continue
+        lines = cell.source.split("\n")
+        begin = next(i for i, line in enumerate(lines) if line.strip() == "### BEGIN SOLUTION")
+        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+        lines.insert(begin + 1, indent + code)
+        cell.source = "\n".join(lines)
+    assert not keys, f"no solution cells {sorted(keys)} in {lab}"
+    nbformat.write(notebook, path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def graded_rows(tmp_path_factory):
-    """{lab file name: (solution row, release row)} from one `grade` call over every graded lab."""
+    """{lab file name: (solution row, release row, answer-key row)} from one `grade` call over every graded lab."""
     folder = tmp_path_factory.mktemp("roundtrip")
     submissions = []
     for lab in GRADED:
@@ -41,8 +163,9 @@ def graded_rows(tmp_path_factory):
         submissions.append(str(shutil.copy(lab, folder / ("solution-" + name))))
         student = release(lab, str(folder / "release"))
         submissions.append(str(shutil.copy(student, folder / ("student-" + name))))
+        submissions.append(_with_answer_keys(lab, str(folder / ("answer-keys-" + name))))
     rows = grade(submissions, source=LABS_DIR, jobs=2, timeout=900)
-    return {os.path.basename(lab): (rows[2 * i], rows[2 * i + 1]) for i, lab in enumerate(GRADED)}
+    return {os.path.basename(lab): tuple(rows[3 * i : 3 * i + 3]) for i, lab in enumerate(GRADED)}
 
 
 @pytest.mark.parametrize("lab", LABS, ids=[os.path.basename(p).removesuffix(".ipynb") for p in LABS])
@@ -52,7 +175,7 @@ def test_solution_grades_full_marks_and_release_grades_zero(lab, graded_rows):
         assert not _is_graded(lab), f"{name} has graded exercises: remove it from UNGRADED"
         return
     assert _is_graded(lab), f"{name} has no nbgrader solution cells"
-    solved, blank = graded_rows[name]
+    solved, blank, _ = graded_rows[name]
 
     lab_name = name.removesuffix(".ipynb")
     assert solved.lab == blank.lab == lab_name
@@ -68,3 +191,23 @@ def test_solution_grades_full_marks_and_release_grades_zero(lab, graded_rows):
     for exercise in blank.exercises:
         assert exercise.points == 0 and exercise.reason, f"{exercise.grade_id} passes on the blank release"
     assert blank.total == 0
+
+
+@pytest.mark.parametrize("lab", GRADED, ids=[os.path.basename(p).removesuffix(".ipynb") for p in GRADED])
+def test_answer_keys_earn_zero_and_name_the_function(lab, graded_rows):
+    name = os.path.basename(lab)
+    row = graded_rows[name][2]
+    keys = ANSWER_KEYS[name.removesuffix(".ipynb")]
+    assert row.status == "graded", row.reasons
+    cheated = {}
+    for grade_id, (_, function, *later) in keys.items():
+        for exercise in (grade_id, *(later[0] if later else ())):
+            cheated[f"{exercise}_check"] = function
+    for exercise in row.exercises:
+        if exercise.grade_id in cheated:
+            expected = f"uses `{cheated[exercise.grade_id]}`, which this exercise asks you to write"
+            assert (exercise.points, exercise.status, exercise.message) == (0, "forbidden function", expected)
+            assert exercise.reason == expected
+        else:
+            assert exercise.points == exercise.max_points, (exercise.grade_id, exercise.reason)
+    assert set(cheated) <= {exercise.grade_id for exercise in row.exercises}

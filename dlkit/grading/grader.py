@@ -15,7 +15,7 @@ from dlkit.grading.assemble import (
 )
 from dlkit.grading.compare import canonical, values_match
 from dlkit.grading.record_audit import audit_reference, weak_value
-from dlkit.grading.records import read_records
+from dlkit.grading.records import read_records, read_violations
 from dlkit.grading.sandbox import run_sandboxed
 
 MAX_REASON = 160
@@ -29,7 +29,10 @@ class GradingError(RuntimeError):
 HIDDEN_TESTS_FAILED = "passes the visible check but fails {failed} of {total} hidden tests"
 
 # What a student reads about one exercise, in the order a stuck student would ask about it.
-STATUSES = ("passed", "not attempted", "wrong", "error", "timed out")
+STATUSES = ("passed", "not attempted", "wrong", "forbidden function", "error", "timed out")
+
+# The message of an exercise whose run called a function that answers it (`dlkit.grading.answer_guard`).
+FORBIDDEN_USED = "uses `{function}`, which this exercise asks you to write"
 
 
 @dataclasses.dataclass
@@ -42,8 +45,9 @@ class ExerciseGrade:
         max_points: Float.
         status: String, one of `STATUSES`: "passed"; "not attempted" (the exercise still raises
             `NotImplementedError`, or its cell is missing); "wrong" (the visible check names the mistake, or the
-            code passes it but not every hidden test); "error" (the check cell raised another exception, or the
-            run ended early); "timed out".
+            code passes it but not every hidden test); "forbidden function" (the run called a function that
+            answers the exercise: 0 points); "error" (the check cell raised another exception, or the run ended
+            early); "timed out".
         message: String. For the student: the visible check's own message, the exception (type and message,
             trimmed), or "passes the visible check but fails k of n hidden tests". Never a hidden test's key.
         reason: String. For the instructor (the gradebook's `reasons` column): the key that failed and why; ""
@@ -109,12 +113,13 @@ def _short(text):
 
 
 def _run_and_read(notebook, timeout, memory_mb, sandbox):
-    """One graded run (default size), its records read back, its private folder removed: (run, records)."""
+    """One graded run (default size), its records and refused calls read back, its private folder removed:
+    (run, records, violations)."""
     run = run_sandboxed(
         notebook, timeout=timeout, memory_mb=memory_mb, extra_env={"DLKIT_FULL_SIZE": "0"}, sandbox=sandbox
     )
     try:
-        return run, read_records(run.record_path)
+        return run, read_records(run.record_path), read_violations(run.record_path)
     finally:
         run.cleanup()
 
@@ -127,8 +132,14 @@ def reference_values(lab, *, timeout, memory_mb, sandbox=True):
             two different values (a non-deterministic hidden test).
     """
     notebook, _, _ = assemble(lab, {gid: [lab.notebook.cells[i].source] for gid, i in lab.solutions.items()})
-    run, records = _run_and_read(notebook, timeout, memory_mb, sandbox)
+    run, records, violations = _run_and_read(notebook, timeout, memory_mb, sandbox)
     where = f"The reference run of lab {lab.name} (its source, with solutions)"
+    if violations:
+        grade_id, functions = next(iter(violations.items()))
+        raise GradingError(
+            f"{where}: exercise {grade_id!r} called `{functions[0]}`, which a check cell forbids (metadata "
+            f"`dlkit.forbidden`); only dlkit.lab_checks may call it before that check"
+        )
     first_error = ""
     if run.errors:
         index = min(run.errors)
@@ -183,7 +194,7 @@ def _cell_error(error):
     return "error", _short(f"{name}: {text}" if text else name)
 
 
-def score(lab, reference, run, records, missing=()):
+def score(lab, reference, run, records, missing=(), violations=None):
     """Scores a student run: a check cell earns its points iff every key it records in the reference run was
     recorded in the student run exactly once-valued and matches the reference (its rtol/atol; the student's
     own tolerances are ignored). A check cell with partial credit (`CheckCell.weights`) earns the share of its
@@ -204,7 +215,11 @@ def score(lab, reference, run, records, missing=()):
         failed = {key: why for key, why in failed.items() if why}
         failures = list(failed.values())
         error = run.errors.get(check.index)
-        if absent:
+        used = (violations or {}).get(check.grade_id)
+        if used:
+            status = "forbidden function"
+            message = reason = FORBIDDEN_USED.format(function=used[0])
+        elif absent:
             status, message = (
                 "not attempted",
                 "not attempted: the exercise's cell is missing from your notebook",
@@ -224,7 +239,7 @@ def score(lab, reference, run, records, missing=()):
             message = HIDDEN_TESTS_FAILED.format(failed=len(failures), total=len(check.keys))
             reason = failures[0]
         points = check.points if status == "passed" else 0
-        if check.weights and not absent and status != "passed":
+        if check.weights and not absent and not used and status != "passed":
             # Partial credit, asked for in the cell's metadata: the share of the weight whose keys match.
             earned = sum(w for key, w in check.weights.items() if key not in failed)
             points = round(check.points * earned / sum(check.weights.values()), 2)
@@ -237,8 +252,8 @@ def _grade_one(path, lab, cells, reference, timeout, memory_mb, sandbox):
     notebook, missing, duplicated = assemble(lab, cells)
     # Always a run of its own, even for a submission whose solutions are the instructor's own character for
     # character: reusing the reference run would make the round trip compare that run with itself.
-    run, records = _run_and_read(notebook, timeout, memory_mb, sandbox)
-    exercises = score(lab, reference, run, records, missing)
+    run, records, violations = _run_and_read(notebook, timeout, memory_mb, sandbox)
+    exercises = score(lab, reference, run, records, missing, violations)
     status = "graded" if run.status == "ok" else run.status
     notes = []
     if run.status != "ok":

@@ -35,6 +35,25 @@ def is_check_cell(cell):
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
+def forbidden_names(cell, index=None):
+    """The check cell's forbidden functions (`{"dlkit": {"forbidden": [dotted name, ...]}}` in its metadata):
+    the library features that answer its exercise, refused during a graded run (`dlkit.grading.answer_guard`).
+
+    Raises:
+        ValueError: if the entry is not a list of dotted names.
+    """
+    names = cell.get("metadata", {}).get("dlkit", {}).get("forbidden", [])
+    valid = isinstance(names, list) and all(
+        isinstance(n, str) and n and all(part.isidentifier() for part in n.split(".")) for n in names
+    )
+    if not valid:
+        raise ValueError(
+            f"{cell_name(cell, index)}: metadata `dlkit.forbidden` must be a list of dotted names such as "
+            f"'keras.optimizers.Adam'. Received: {names!r}"
+        )
+    return list(names)
+
+
 def _marker(line):
     stripped = line.strip()
     for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):

@@ -3,7 +3,10 @@
 - `RECORD_ENV`: the environment variable naming the run's record file (set by the grader for a sandboxed run).
 - `record` (writer, in the student's run): appends one JSON line `{"key", "value", "rtol", "atol"}` per call;
   `to_plain` turns arrays and tensors into tagged nested lists (`{"__ndarray__", "dtype", "shape"}`).
-- `read_records` (reader, in the grader): reads that file back defensively (the run may have written anything).
+- `violation_line` (writer, `dlkit.grading.answer_guard` in the student's run): a refused call to a function
+  that answers an exercise, `{"violation": {"exercise", "function"}}`.
+- `read_records`, `read_violations` (readers, in the grader): read that file back defensively (the run may have
+  written anything).
 """
 
 import json
@@ -92,6 +95,11 @@ def record(key, value, *, rtol=1e-5, atol=1e-6):
     return value
 
 
+def violation_line(exercise, function):
+    """The record-file line of a refused call: `exercise` (grade_id or None) called `function` (dotted name)."""
+    return json.dumps({"violation": {"exercise": exercise, "function": function}}) + "\n"
+
+
 # What a run may write is bounded when read: a submission could fill its record file with gigabytes, one
 # enormous line, or JSON nested deeper than the parser's recursion limit.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -128,6 +136,34 @@ def _depth_ok(value, limit=MAX_DEPTH):
     return True
 
 
+def _lines(path):
+    """The JSON objects of a run's record file, skipping what cannot be one (see `read_records`)."""
+    for line in read_run_file(path, MAX_RECORD_BYTES).splitlines():
+        if len(line) > MAX_RECORD_LINE:
+            continue
+        try:
+            entry = json.loads(line)
+        except (ValueError, RecursionError):  # the parser raises RecursionError on deep nesting
+            continue
+        if isinstance(entry, dict) and _depth_ok(entry):
+            yield entry
+
+
+def read_violations(path):
+    """Returns {exercise grade_id: [function, ...]} of the refused calls in a record file (see `violation_line`).
+
+    A run writes these about itself, so a forged line only costs the run points; a missing one is no loss of
+    safety (the guard also refused the call).
+    """
+    violations = {}
+    for entry in _lines(path):
+        found = entry.get("violation")
+        if isinstance(found, dict) and isinstance(found.get("exercise"), str):
+            function = found.get("function")
+            violations.setdefault(found["exercise"], []).append(str(function)[:200])
+    return violations
+
+
 def read_records(path):
     """Returns {key: [record, ...]} from a JSON-lines record file, in file order.
 
@@ -137,18 +173,7 @@ def read_records(path):
     "rtol"/"atol" (read only from the instructor's run).
     """
     records = {}
-    for line in read_run_file(path, MAX_RECORD_BYTES).splitlines():
-        if len(line) > MAX_RECORD_LINE:
-            continue
-        try:
-            entry = json.loads(line)
-        except (ValueError, RecursionError):  # the parser raises RecursionError on deep nesting
-            continue
-        if (
-            isinstance(entry, dict)
-            and isinstance(entry.get("key"), str)
-            and "value" in entry
-            and _depth_ok(entry)
-        ):
+    for entry in _lines(path):
+        if isinstance(entry.get("key"), str) and "value" in entry:
             records.setdefault(entry["key"], []).append(entry)
     return records

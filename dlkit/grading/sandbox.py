@@ -118,6 +118,11 @@ def run_sandboxed(
     Raises:
         dlkit.grading.bwrap.SandboxUnavailableError: if `sandbox` and bubblewrap cannot start here.
     """
+    from dlkit.grading.records import RECORD_ENV
+
+    cells, guard = _cells_and_guard(
+        notebook
+    )  # before the folder: a bad `dlkit.forbidden` leaves nothing behind
     workdir = tempfile.mkdtemp(prefix="dlkit-grade-")
     try:
         record_path = os.path.join(workdir, "record.jsonl")
@@ -130,10 +135,10 @@ def run_sandboxed(
 
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    cells = [[index, cell.source] for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     cpu_seconds = CPU_PER_WALL_SECOND * float(timeout) if cpu_seconds is None else cpu_seconds
     limits = {"memory_mb": memory_mb, "cpu_seconds": cpu_seconds, "file_mb": file_mb}
-    spec = json.dumps({"cells": cells, "progress": progress_inside, **limits}).encode("utf-8")
+    spec = {"cells": cells, "progress": progress_inside, "record": env[RECORD_ENV], "guard": guard, **limits}
+    spec = json.dumps(spec).encode("utf-8")
     start = time.perf_counter()
     process = subprocess.Popen(
         argv,
@@ -167,6 +172,25 @@ def run_sandboxed(
         status, detail = "kernel died", f"the process ended early (exit code {code})"
     mode = "bwrap" if sandbox else "none"
     return SandboxRun(status, record_path, errors, executed, seconds, workdir, detail, mode)
+
+
+def _cells_and_guard(notebook):
+    """The runner's cells, [index, source, trusted] (trusted: not a student's solution cell), and the answer
+    guard's settings (`dlkit.grading.answer_guard`), or None when no check cell forbids a function."""
+    from dlkit.grading.lab_format import forbidden_names, is_check_cell, is_solution_cell, nbgrader_meta
+
+    cells, checks, forbidden = [], {}, {}
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        cells.append([index, cell.source, not is_solution_cell(cell)])
+        if is_check_cell(cell):
+            grade_id = str(nbgrader_meta(cell).get("grade_id") or f"cell {index}")
+            checks[index] = grade_id
+            names = forbidden_names(cell, index)
+            if names:
+                forbidden[grade_id] = names
+    return cells, ({"check_cells": checks, "forbidden": forbidden} if forbidden else None)
 
 
 def _read_progress(path):
@@ -238,9 +262,24 @@ def _runner():
     except BaseException as error:  # e.g. MemoryError under too small a limit
         report(status="kernel died", detail=f"the shell failed to start: {type(error).__name__}: {error}")
         os._exit(1)
+    guard = None
+    if spec.get("guard"):
+        try:
+            from dlkit.grading.answer_guard import AnswerGuard, tracking_compiler
+
+            checks = {int(index): grade_id for index, grade_id in spec["guard"]["check_cells"].items()}
+            guard = AnswerGuard(spec["record"], checks, spec["guard"]["forbidden"]).install()
+            shell.compile = tracking_compiler(guard)()
+        except BaseException as error:
+            report(status="kernel died", detail=f"the answer guard failed: {type(error).__name__}: {error}")
+            os._exit(1)
     status, detail = "ok", ""
-    for index, source in spec["cells"]:
+    for index, source, trusted in spec["cells"]:
+        if guard:
+            guard.begin_cell(index, trusted)
         result = shell.run_cell(source, store_history=False)
+        if guard:
+            guard.end_cell(index)
         error = result.error_before_exec or result.error_in_exec
         report(cell=index, error=f"{type(error).__name__}: {error}"[:MAX_ERROR_TEXT] if error else None)
         if isinstance(error, MemoryError):
