@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from _timing import compare  # noqa: E402
 
 from dlkit.grading import grade  # noqa: E402
-from dlkit.lab_runner import find_labs  # noqa: E402
+from dlkit.lab_files import find_labs  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOAL = 1.15

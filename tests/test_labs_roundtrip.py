@@ -12,8 +12,9 @@ they would earn full marks; they must earn 0 with a reason naming the function, 
 that submission full marks.
 
 Every attack class of a hostile submission, on every lab: a fourth submission per lab replaces each solution cell
-with ATTACK, which looks for the instructor's source (through the working folder, `dlkit.__file__` and the
-checkout's known path) to exec the solution of that very cell, writes marker files into the checkout, the
+with ATTACK, which looks for the solution of that very cell to exec — in the instructor's source (through the
+working folder, `dlkit.__file__` and the checkout's known path), in the other submissions (the batch's folder
+holds the lab's solution) and in other runs' temporary folders —, writes marker files into the checkout, the
 package, the submissions folder, HOME and /tmp, starts a process in a session of its own, connects to a server
 the test runs on the host's loopback, and reports the grader's environment through those same channels. It must
 earn 0 on every lab, and after the batch no process or file of it is left on the host and the server saw nothing.
@@ -167,7 +168,7 @@ def _with_answer_keys(lab, path):
 
 
 ATTACK = """
-import json, os, socket, subprocess, sys
+import glob, json, os, socket, subprocess, sys
 import dlkit
 
 TOKEN, LAB, GRADE_ID, PORT = {token!r}, {lab!r}, {grade_id!r}, {port!r}
@@ -189,8 +190,9 @@ try:  # the network: a server on the grader's loopback
         connection.sendall(f"{{TOKEN}} {{secret}}".encode())
 except OSError:
     pass
-stolen = None  # the instructor's solution of this very cell
-paths = [os.path.join({labs!r}, LAB + ".ipynb")]
+stolen = None  # the instructor's (or a classmate's, or another run's) solution of this very cell
+paths = [os.path.join({labs!r}, LAB + ".ipynb")] + glob.glob(os.path.join({submissions!r}, "*.ipynb"))
+paths += glob.glob("/tmp/dlkit-grade-*/**", recursive=True)
 for start in (os.getcwd(), os.path.dirname(dlkit.__file__)):
     folder = start
     while os.path.dirname(folder) != folder:
@@ -199,7 +201,7 @@ for start in (os.getcwd(), os.path.dirname(dlkit.__file__)):
 for path in paths:
     try:
         cells = json.load(open(path))["cells"]
-    except (OSError, ValueError):
+    except Exception:  # not a notebook
         continue
     stolen = next(("".join(c["source"]) for c in cells if c["metadata"].get("nbgrader", {{}}).get("grade_id") == GRADE_ID), None)
     if stolen:
