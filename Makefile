@@ -2,7 +2,8 @@
 #   make run            execute every lab headless; executed notebooks + HTML in build/labs/; prints a results table
 #   make run LAB=01     one lab (several: LAB="01 03")
 #   make test           unit tests + nbval over labs/
-#   make lab            JupyterLab on labs/
+#   make lab            self-study: the student versions in workspace/ (your edits kept), opened in JupyterLab
+#   make lab-source     JupyterLab on labs/ (the sources, with solutions)
 #   make bench          benchmarks/ (ratios vs Keras built-ins and peers)
 #   make stress         distributed keras-tuner search 20 times under CPU load (STRESS_ARGS="--runs 5 --no-load"); not in CI
 #   make lint           ruff check + ruff format --check
@@ -18,7 +19,7 @@ WORKERS ?= 2
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test unit nbval lab bench stress lint clean venv
+.PHONY: run test unit nbval lab lab-source bench stress lint clean venv
 
 venv: $(STAMP)
 
@@ -35,6 +36,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile tests labs --nbval --nbval-current-env --nbval-sanitize-with labs/nbval_sanitize.cfg $(PYTEST_ARGS)
 
 lab: $(STAMP)
+	$(BIN)/dlkit labs student
+	$(BIN)/jupyter lab workspace/
+
+lab-source: $(STAMP)
 	$(BIN)/jupyter lab labs/
 
 bench: $(STAMP)

@@ -1,6 +1,7 @@
 """The `dlkit` command line (also `python -m dlkit`).
 
 dlkit labs run [LAB ...] [--full] [-q] execute labs headless, write build/labs/, print the results table
+dlkit labs student [LAB ...]          the student versions into workspace/ (self-study), keeping your edits
 dlkit release [LAB ...] --out DIR     student notebooks: solutions blanked, hidden tests removed
 dlkit grade SUBMISSION ... --out CSV  sandboxed autograding: gradebook CSV + per-student feedback
 """
@@ -30,6 +31,23 @@ def _labs_run(args):
     if not args.quiet:
         print(f"\nexecuted notebooks and HTML: {args.out}/")
     return 0 if all(run.status == "ok" for run in runs) else 1
+
+
+def _labs_student(args):
+    from dlkit.lab_files import find_labs
+    from dlkit.learner_workspace import write_workspace
+
+    try:
+        labs = find_labs(args.labs_dir, args.labs)
+        if not labs:
+            raise ValueError(f"no labs (NN_name.ipynb) in {args.labs_dir}")
+        results = write_workspace(labs, args.out)
+    except ValueError as error:
+        print(f"dlkit labs student: {error}", file=sys.stderr)
+        return 2
+    for path, action in results:
+        print(f"{path}: {action}")
+    return 0
 
 
 def _release(args):
@@ -116,6 +134,22 @@ def build_parser():
         help="no progress: print only the final table and errors (for CI logs)",
     )
     run.set_defaults(handler=_labs_run)
+    student = labs_commands.add_parser(
+        "student",
+        help="write the student versions of the labs into a work folder, for self-study",
+        description=(
+            "Write each lab's student version (solutions blanked, hidden tests removed; the visible checks "
+            "work) into --out. A notebook you have changed there is never overwritten: it is reported as "
+            "'kept: you changed it'; unchanged ones are updated when the lab changes. The solutions stay in "
+            "--labs-dir."
+        ),
+    )
+    student.add_argument(
+        "labs", nargs="*", metavar="LAB", help="lab numbers or names, e.g. 01 (default: all)"
+    )
+    student.add_argument("--labs-dir", default="labs", help="folder of the lab sources (default: labs)")
+    student.add_argument("--out", default="workspace", help="the work folder (default: workspace)")
+    student.set_defaults(handler=_labs_student)
 
     release = commands.add_parser(
         "release", help="write the student versions of labs (no solutions, no hidden tests)"
