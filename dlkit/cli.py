@@ -4,6 +4,7 @@ dlkit labs run [LAB ...] [--full] [-q] execute labs headless, write build/labs/,
 dlkit labs student [LAB ...]          the student versions into workspace/ (self-study), keeping your edits
 dlkit release [LAB ...] --out DIR     student notebooks: solutions blanked, hidden tests removed
 dlkit grade SUBMISSION ... --out CSV  sandboxed autograding: gradebook CSV + per-student feedback
+dlkit export gradescope LAB --out DIR Gradescope's autograder zip for a lab
 """
 
 import argparse
@@ -102,6 +103,30 @@ def _grade(args):
     return 0
 
 
+def _export_gradescope(args):
+    from dlkit.grading.grader import GradingError
+    from dlkit.grading.gradescope import export_gradescope
+    from dlkit.lab_files import find_labs
+
+    try:
+        labs = find_labs(args.labs_dir, args.labs)
+        if not labs:
+            raise ValueError(f"no labs (NN_name.ipynb) in {args.labs_dir}")
+        memory_mb = None if args.memory_mb == 0 else args.memory_mb
+        paths = [
+            export_gradescope(
+                lab, args.out, timeout=args.timeout, memory_mb=memory_mb, sandbox=not args.no_sandbox
+            )
+            for lab in labs
+        ]
+    except (ValueError, GradingError) as error:
+        print(f"dlkit export gradescope: {error}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="dlkit", description="dlkit labs: run, release and grade the course labs."
@@ -184,6 +209,32 @@ def build_parser():
         help="run submissions without the bubblewrap sandbox (trusted submissions only; rows marked 'none')",
     )
     grade.set_defaults(handler=_grade)
+
+    export = commands.add_parser("export", help="package labs for other grading engines")
+    engines = export.add_subparsers(dest="engine", required=True)
+    gradescope = engines.add_parser(
+        "gradescope",
+        help="write <lab>-autograder.zip for Gradescope",
+        description=(
+            "Write OUT/<lab>-autograder.zip per lab: setup.sh, run_autograder, the lab without solutions and "
+            "the reference values of one sandboxed run of its source (made now). Upload it as the assignment's "
+            "autograder; each submission is graded in Gradescope's container and gets a results.json with one "
+            "test per check cell and the student's feedback."
+        ),
+    )
+    gradescope.add_argument("labs", nargs="+", metavar="LAB", help="lab numbers, names or paths")
+    gradescope.add_argument("--out", default="build/gradescope", help="folder for the zips")
+    gradescope.add_argument("--labs-dir", default="labs", help="folder of the lab sources (default: labs)")
+    gradescope.add_argument(
+        "--timeout", type=float, default=600, help="wall-clock seconds per run (default: 600)"
+    )
+    gradescope.add_argument(
+        "--memory-mb", type=int, default=8192, help="address-space limit per run in MB, 0 for none"
+    )
+    gradescope.add_argument(
+        "--no-sandbox", action="store_true", help="make the reference run without bubblewrap"
+    )
+    gradescope.set_defaults(handler=_export_gradescope)
     return parser
 
 

@@ -112,7 +112,7 @@ def _short(text):
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 
-def _run_and_read(notebook, timeout, memory_mb, sandbox):
+def run_and_read(notebook, timeout, memory_mb, sandbox):
     """One graded run (default size), its records and refused calls read back, its private folder removed:
     (run, records, violations)."""
     run = run_sandboxed(
@@ -132,7 +132,7 @@ def reference_values(lab, *, timeout, memory_mb, sandbox=True):
             two different values (a non-deterministic hidden test).
     """
     notebook, _, _ = assemble(lab, {gid: [lab.notebook.cells[i].source] for gid, i in lab.solutions.items()})
-    run, records, violations = _run_and_read(notebook, timeout, memory_mb, sandbox)
+    run, records, violations = run_and_read(notebook, timeout, memory_mb, sandbox)
     where = f"The reference run of lab {lab.name} (its source, with solutions)"
     if violations:
         grade_id, functions = next(iter(violations.items()))
@@ -252,7 +252,7 @@ def _grade_one(path, lab, cells, reference, timeout, memory_mb, sandbox):
     notebook, missing, duplicated = assemble(lab, cells)
     # Always a run of its own, even for a submission whose solutions are the instructor's own character for
     # character: reusing the reference run would make the round trip compare that run with itself.
-    run, records, violations = _run_and_read(notebook, timeout, memory_mb, sandbox)
+    run, records, violations = run_and_read(notebook, timeout, memory_mb, sandbox)
     exercises = score(lab, reference, run, records, missing, violations)
     status = "graded" if run.status == "ok" else run.status
     notes = []
