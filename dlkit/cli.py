@@ -9,6 +9,7 @@ dlkit export gradescope LAB --out DIR Gradescope's autograder zip for a lab
 
 import argparse
 import sys
+import time
 
 
 def _labs_run(args):
@@ -68,6 +69,11 @@ def _release(args):
     return 0
 
 
+def _clock(seconds):
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
 def _grade(args):
     from dlkit.grading.gradebook import class_summary, write_gradebook
     from dlkit.grading.grader import GradingError, grade
@@ -79,6 +85,18 @@ def _grade(args):
             "network (only for trusted submissions); every gradebook row is marked sandbox=none",
             file=sys.stderr,
         )
+    start = time.perf_counter()
+
+    def progress(row, done, total):
+        # A line per finished submission on stderr (stdout keeps the table): done/total, elapsed, ETA.
+        elapsed = time.perf_counter() - start
+        eta = elapsed / done * (total - done)
+        print(
+            f"graded {done}/{total}: {row.submission} {row.total:g}/{row.max_total:g} {row.status} · "
+            f"{_clock(elapsed)} elapsed · ETA {_clock(eta)}",
+            file=sys.stderr,
+        )
+
     try:
         rows = grade(
             args.submissions,
@@ -87,6 +105,7 @@ def _grade(args):
             timeout=args.timeout,
             memory_mb=memory_mb,
             sandbox=not args.no_sandbox,
+            on_graded=None if args.quiet else progress,
         )
         feedback = write_gradebook(rows, args.out, args.feedback)
     except (ValueError, GradingError) as error:
@@ -207,6 +226,9 @@ def build_parser():
         "--no-sandbox",
         action="store_true",
         help="run submissions without the bubblewrap sandbox (trusted submissions only; rows marked 'none')",
+    )
+    grade.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines on stderr (one per finished submission)"
     )
     grade.set_defaults(handler=_grade)
 

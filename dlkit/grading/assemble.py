@@ -12,6 +12,7 @@ from dlkit.grading.lab_format import (
     is_check_cell,
     is_solution_cell,
     nbgrader_meta,
+    skipped_in_grading,
     strip_solutions,
 )
 from dlkit.lab_files import find_labs, lab_name
@@ -120,6 +121,10 @@ def load_source(path):
     for index, cell in enumerate(notebook.cells):
         grade_id = nbgrader_meta(cell).get("grade_id")
         where = f"Lab {name}, cell {cell_name(cell, index)}"
+        try:
+            skipped_in_grading(cell, index)
+        except ValueError as error:
+            raise ValueError(f"Lab {name}: {error}") from None
         if grade_id:
             if grade_id in seen_ids:
                 raise ValueError(f"{where}: grade_id used twice.")
@@ -249,7 +254,7 @@ def assemble(lab, cells):
 
     Only the source text of the submission's solution cells (matched by grade_id) is used; outputs and
     metadata never are. A solution cell missing from the submission gets the blank student stub, so the
-    exercises after it still run.
+    exercises after it still run. Demonstrations marked `dlkit.grading: skip` become empty cells.
 
     Returns:
         (notebook, missing grade_ids, duplicated grade_ids).
@@ -270,4 +275,6 @@ def assemble(lab, cells):
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+            if skipped_in_grading(cell):
+                cell.source = ""
     return notebook, missing, duplicated

@@ -2,7 +2,7 @@
 
 import dataclasses
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from dlkit.grading.assemble import (
     SubmissionError,
@@ -265,7 +265,7 @@ def _grade_one(path, lab, cells, reference, timeout, memory_mb, sandbox):
     )
 
 
-def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192, sandbox=True):
+def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192, sandbox=True, on_graded=None):
     """Grades submitted notebooks; returns one `SubmissionGrade` per submission, in the given order.
 
     Per submission: find its lab (solution grade_ids), assemble the instructor's source with the submission's
@@ -287,6 +287,8 @@ def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192, sa
         sandbox: Boolean. False runs every notebook (the reference included) without isolation, as the grader's
             user with its files, environment and network; every row is then marked `sandbox="none"`. Only for
             trusted submissions.
+        on_graded: Callable or None. Called as `on_graded(row, done, total)` as each submission finishes, in
+            the order they finish (a progress display); the returned list keeps the given order.
 
     Returns:
         A list of `SubmissionGrade`.
@@ -351,16 +353,28 @@ def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192, sa
                         _grade_one, path, labs[lab], cells, references[lab], timeout, memory_mb, sandbox
                     )
                 )
-        rows = []
-        for (path, lab, cells), future in zip(plans, futures, strict=True):
+        rows = [None] * len(plans)
+
+        def finish(position):
+            path, lab, cells = plans[position]
+            name = os.path.basename(path)
+            future = futures[position]
             if future is None:
-                name = os.path.basename(path)
-                rows.append(SubmissionGrade(name, path, "", "invalid", [], 0, [_short(cells)], sandbox=mode))
+                row = SubmissionGrade(name, path, "", "invalid", [], 0, [_short(cells)], sandbox=mode)
             else:
                 try:
-                    rows.append(future.result())
+                    row = future.result()
                 except Exception as error:  # never lose the batch to one submission
                     note = _short(f"grader error: {type(error).__name__}: {error}")
-                    name = os.path.basename(path)
-                    rows.append(SubmissionGrade(name, path, lab, "error", [], 0, [note], sandbox=mode))
+                    row = SubmissionGrade(name, path, lab, "error", [], 0, [note], sandbox=mode)
+            rows[position] = row
+            if on_graded is not None:
+                on_graded(row, sum(r is not None for r in rows), len(rows))
+
+        for position, future in enumerate(futures):
+            if future is None:
+                finish(position)
+        positions = {future: position for position, future in enumerate(futures) if future is not None}
+        for future in as_completed(positions):
+            finish(positions[future])
     return rows

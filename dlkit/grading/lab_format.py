@@ -54,6 +54,30 @@ def forbidden_names(cell, index=None):
     return list(names)
 
 
+def skipped_in_grading(cell, index=None):
+    """Whether the cell is a demonstration the graded runs skip (`{"dlkit": {"grading": "skip"}}` in its
+    metadata): a training comparison or a plot that no check cell needs. `dlkit grade`, the reference run and
+    the exports run it as an empty cell.
+
+    Raises:
+        ValueError: on another value, or on a solution or check cell marked to skip (its points would go).
+    """
+    settings = cell.get("metadata", {}).get("dlkit", {})
+    value = settings.get("grading") if isinstance(settings, dict) else None
+    if value is None:
+        return False
+    if value != "skip":
+        raise ValueError(
+            f"{cell_name(cell, index)}: metadata `dlkit.grading` must be 'skip'. Received: {value!r}"
+        )
+    if is_solution_cell(cell) or is_check_cell(cell):
+        raise ValueError(
+            f"{cell_name(cell, index)}: a solution or check cell cannot be skipped in grading "
+            "(metadata `dlkit.grading: skip`)."
+        )
+    return True
+
+
 def _marker(line):
     stripped = line.strip()
     for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
