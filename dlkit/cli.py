@@ -5,6 +5,7 @@ dlkit labs student [LAB ...]          the student versions into workspace/ (self
 dlkit release [LAB ...] --out DIR     student notebooks: solutions blanked, hidden tests removed
 dlkit grade SUBMISSION ... --out CSV  sandboxed autograding: gradebook CSV + per-student feedback
 dlkit export gradescope LAB --out DIR Gradescope's autograder zip for a lab
+dlkit export nbgrader LAB --out COURSE nbgrader source notebooks whose hidden tests assert
 """
 
 import argparse
@@ -146,6 +147,30 @@ def _export_gradescope(args):
     return 0
 
 
+def _export_nbgrader(args):
+    from dlkit.grading.grader import GradingError
+    from dlkit.grading.nbgrader_export import export_nbgrader
+    from dlkit.lab_files import find_labs
+
+    try:
+        labs = find_labs(args.labs_dir, args.labs)
+        if not labs:
+            raise ValueError(f"no labs (NN_name.ipynb) in {args.labs_dir}")
+        memory_mb = None if args.memory_mb == 0 else args.memory_mb
+        paths = [
+            export_nbgrader(
+                lab, args.out, timeout=args.timeout, memory_mb=memory_mb, sandbox=not args.no_sandbox
+            )
+            for lab in labs
+        ]
+    except (ValueError, GradingError) as error:
+        print(f"dlkit export nbgrader: {error}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="dlkit", description="dlkit labs: run, release and grade the course labs."
@@ -257,6 +282,27 @@ def build_parser():
         "--no-sandbox", action="store_true", help="make the reference run without bubblewrap"
     )
     gradescope.set_defaults(handler=_export_gradescope)
+    nbgrader = engines.add_parser(
+        "nbgrader",
+        help="write nbgrader source notebooks whose hidden tests assert",
+        description=(
+            "Write OUT/source/<lab>/<lab>.ipynb per lab for an nbgrader course folder: each check cell's hidden "
+            "tests start with the values one sandboxed run of the source recorded (made now), so under nbgrader "
+            "a wrong answer fails its hidden test; partial credit becomes nbgrader's partial credit. Then run "
+            "nbgrader generate_assignment / autograde in OUT."
+        ),
+    )
+    nbgrader.add_argument("labs", nargs="+", metavar="LAB", help="lab numbers, names or paths")
+    nbgrader.add_argument("--out", default="course", help="the nbgrader course folder (default: course)")
+    nbgrader.add_argument("--labs-dir", default="labs", help="folder of the lab sources (default: labs)")
+    nbgrader.add_argument(
+        "--timeout", type=float, default=600, help="wall-clock seconds for the reference run"
+    )
+    nbgrader.add_argument("--memory-mb", type=int, default=8192, help="address-space limit in MB, 0 for none")
+    nbgrader.add_argument(
+        "--no-sandbox", action="store_true", help="make the reference run without bubblewrap"
+    )
+    nbgrader.set_defaults(handler=_export_nbgrader)
     return parser
 
 

@@ -170,3 +170,27 @@ def test_cli_release(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "Lab 03_weak: check cell 'ex1_scale_check' records only obviously guessable values" in error
     assert not os.path.exists(tmp_path / "weak" / "03_weak.ipynb")
+
+
+def test_release_drops_partial_credit_weights_which_name_the_hidden_tests(tmp_path):
+    source = new_notebook(
+        cells=[
+            new_code_cell(
+                "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+                metadata=_meta("ex1", solution=True),
+            ),
+            new_code_cell(
+                "check(f)\n### BEGIN HIDDEN TESTS\nrecord('ex1_secret_case', f() * 1.5)\n### END HIDDEN TESTS",
+                metadata={
+                    **_meta("ex1_check", grade=True, points=1),
+                    "dlkit": {
+                        "partial_credit": {"ex1_secret_case": 1},
+                        "forbidden": ["keras.optimizers.Adam"],
+                    },
+                },
+            ),
+        ]
+    )
+    release_notebook(source, name="01_x")
+    assert "ex1_secret_case" not in nbformat.writes(source)
+    assert source.cells[1].metadata["dlkit"] == {"forbidden": ["keras.optimizers.Adam"]}

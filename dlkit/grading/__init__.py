@@ -1,5 +1,6 @@
 """Grading tools: hidden-test recording, student release, autograder and gradebook."""
 
+from dlkit.grading.expectations import earned, expect
 from dlkit.grading.gradebook import write_gradebook
 from dlkit.grading.grader import ExerciseGrade, GradingError, SubmissionGrade, grade
 from dlkit.grading.records import record
@@ -9,6 +10,8 @@ __all__ = [
     "ExerciseGrade",
     "GradingError",
     "SubmissionGrade",
+    "earned",
+    "expect",
     "grade",
     "record",
     "release",

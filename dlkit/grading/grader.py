@@ -18,7 +18,8 @@ from dlkit.grading.record_audit import audit_reference, weak_value
 from dlkit.grading.records import read_records, read_violations
 from dlkit.grading.sandbox import run_sandboxed
 
-MAX_REASON = 160
+MAX_REASON = 160  # the gradebook's reasons column, per exercise
+MAX_MESSAGE = 600  # what the student reads: room for a visible check's call description and its diagnosis
 
 
 class GradingError(RuntimeError):
@@ -107,9 +108,9 @@ class SubmissionGrade:
         }
 
 
-def _short(text):
+def _short(text, limit=MAX_REASON):
     text = " ".join(str(text).split())
-    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def run_and_read(notebook, timeout, memory_mb, sandbox):
@@ -186,12 +187,12 @@ def _key_failure(key, entries, reference):
 def _cell_error(error):
     """(status, student message) for a check cell that raised `error` ("Name: message" from the run)."""
     name, _, text = error.partition(":")
-    text = _short(text.strip())
+    text = _short(text.strip(), MAX_MESSAGE)
     if name == "NotImplementedError":
         return "not attempted", "not attempted yet: the exercise still raises NotImplementedError"
     if name == "ExerciseCheckError":  # the visible check's own diagnosis, on public inputs
         return "wrong", text
-    return "error", _short(f"{name}: {text}" if text else name)
+    return "error", _short(f"{name}: {text}" if text else name, MAX_MESSAGE)
 
 
 def score(lab, reference, run, records, missing=(), violations=None):

@@ -55,13 +55,15 @@ def to_plain(value):
 
 
 def record(key, value, *, rtol=1e-5, atol=1e-6):
-    """Records one value for the autograder and returns it unchanged.
+    """Records one value for the autograder.
 
     Hidden tests in a lab's check cells call `record` on what a student's code computes for inputs the student
     never saw. `dlkit grade` collects these values from the sandboxed run of the submission and compares them,
     in its own process, with the values the instructor's solution records for the same keys (within
-    `rtol`/`atol`, as `np.allclose`). Outside `dlkit grade` the call only validates and returns the value, so the
-    source notebook runs unchanged under Jupyter, nbval and nbgrader.
+    `rtol`/`atol`, as `np.allclose`). Outside `dlkit grade` the call only validates the value, so the source
+    notebook runs unchanged under Jupyter and nbval; in a notebook made by `dlkit export nbgrader` it also
+    asserts the value against the one baked into the hidden tests (`dlkit.grading.expectations`). It returns
+    None, so a check cell ending on it shows nothing (nbgrader would read a number there as partial credit).
 
     Example:
 
@@ -75,11 +77,9 @@ def record(key, value, *, rtol=1e-5, atol=1e-6):
         rtol: Float >= 0. Relative tolerance for numbers.
         atol: Float >= 0. Absolute tolerance for numbers.
 
-    Returns:
-        `value`.
-
     Raises:
         ValueError: on an empty key, negative tolerances, or a value of another type.
+        AssertionError: in an exported nbgrader notebook, when the value differs from the expected one.
     """
     if not isinstance(key, str) or not key:
         raise ValueError(f"Argument `key` must be a non-empty string. Received: key={key!r}")
@@ -92,7 +92,9 @@ def record(key, value, *, rtol=1e-5, atol=1e-6):
         line = json.dumps({"key": key, "value": plain, "rtol": float(rtol), "atol": float(atol)})
         with open(path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
-    return value
+    from dlkit.grading import expectations  # here: records stays importable on its own
+
+    expectations.check(key, json.loads(json.dumps(plain)))
 
 
 def violation_line(exercise, function):

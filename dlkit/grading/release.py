@@ -16,13 +16,23 @@ from dlkit.grading.lab_format import (
 from dlkit.lab_files import lab_name
 
 
+def _drop_hidden_metadata(cell):
+    """Removes what names hidden tests from a cell's metadata (partial credit's per-key weights)."""
+    settings = cell.get("metadata", {}).get("dlkit")
+    if isinstance(settings, dict):
+        settings.pop("partial_credit", None)
+        if not settings:
+            del cell.metadata["dlkit"]
+
+
 def release_notebook(notebook, name=None):
     """Turns a lab's source notebook (an `nbformat` node, changed in place) into the student version.
 
     In solution cells each `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes `# YOUR CODE HERE` and
     `raise NotImplementedError()` (markdown: `YOUR ANSWER HERE`) at the marker's indentation; every
     `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS` region is removed; outputs and execution counts are
-    cleared; metadata (nbgrader's included) is kept. The notebook is left unchanged if it is refused.
+    cleared; metadata (nbgrader's included) is kept, except partial credit's per-key weights (they name the
+    hidden tests). The notebook is left unchanged if it is refused.
 
     Args:
         notebook: An `nbformat` notebook node: the lab's source, with solutions and hidden tests.
@@ -62,6 +72,7 @@ def release_notebook(notebook, name=None):
         raise ValueError(f"{lab}: {'; '.join(problems)}.")
     for cell, source in zip(notebook.cells, sources, strict=True):
         cell.source = source
+        _drop_hidden_metadata(cell)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

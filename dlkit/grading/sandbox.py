@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-MAX_ERROR_TEXT = 300
+MAX_ERROR_TEXT = 1000  # a cell's error as the progress file reports it (the student's message is cut to 600)
 MAX_PROGRESS_BYTES = 4 * 1024 * 1024
 FILE_MB = 256  # RLIMIT_FSIZE: the largest file a run may write (the record file included)
 CPU_PER_WALL_SECOND = 2  # RLIMIT_CPU per process = this x the wall-clock timeout (TensorFlow runs 2+ threads)
