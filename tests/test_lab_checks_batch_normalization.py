@@ -38,6 +38,16 @@ def backward(dout, cache):
     return dz, np.sum(dout * z_norm, axis=0), np.sum(dout, axis=0)
 
 
+def backward_alt(dout, cache):
+    # The simplified formula: dz_i = gamma / (m sigma) * (m dout_i - sum_j dout_j - z_hat_i sum_j dout_j z_hat_j).
+    z, gamma, epsilon = cache["z"], cache["gamma"], cache["epsilon"]
+    m = z.shape[0]
+    sigma = np.sqrt(((z - z.mean(axis=0)) ** 2).mean(axis=0) + epsilon)
+    z_norm = (z - z.mean(axis=0)) / sigma
+    sum_dout, sum_dout_z = dout.sum(axis=0), (dout * z_norm).sum(axis=0)
+    return gamma / (m * sigma) * (m * dout - sum_dout - z_norm * sum_dout_z), sum_dout_z, sum_dout
+
+
 def update(running_mean, running_var, z, momentum=0.99):
     return momentum * running_mean + (1 - momentum) * z.mean(0), momentum * running_var + (
         1 - momentum
@@ -100,8 +110,17 @@ def test_correct_solution_passes(capsys):
     checks.check_batchnorm_backward(forward, backward)
     checks.check_running_averages(update, inference)
     checks.check_my_batch_norm(GoodBatchNorm)
+    checks.check_batchnorm_backward_alt(forward, backward_alt)
+    checks.check_batchnorm_backward(forward, backward_alt)  # the two passes compute the same gradients
+    checks.check_batchnorm_backward_alt(forward, backward)
     out = capsys.readouterr().out
-    for name in ("batchnorm_forward", "batchnorm_backward", "running_averages", "my_batch_norm"):
+    for name in (
+        "batchnorm_forward",
+        "batchnorm_backward",
+        "running_averages",
+        "my_batch_norm",
+        "batchnorm_backward_alt",
+    ):
         assert f"{name}: all tests passed." in out
 
 
@@ -164,15 +183,39 @@ def _tiny_error(dout, cache):
     "wrong, message",
     [
         (_naive_backward, "treats mu and var as constants"),
-        (_scaled_dz, "missing the 1/m"),
+        (_scaled_dz, "off by a factor m"),
         (_mean_dbeta, "it is the sum"),
         (_dgamma_z, "dout \\* z_hat"),
+        (_tiny_error, "values differ"),
+    ],
+)
+def test_backward_alt_mistakes(wrong, message):
+    with pytest.raises(ExerciseCheckError, match=message):
+        checks.check_batchnorm_backward_alt(forward, wrong)
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (_naive_backward, "stops at node 6"),
+        (_mean_dbeta, "it is the sum"),
         (_tiny_error, "values differ"),
     ],
 )
 def test_backward_mistakes(wrong, message):
     with pytest.raises(ExerciseCheckError, match=message):
         checks.check_batchnorm_backward(forward, wrong)
+
+
+def test_backward_alt_must_not_call_the_staged_pass():
+    def batchnorm_backward(dout, cache):
+        return backward(dout, cache)
+
+    def batchnorm_backward_alt(dout, cache):
+        return batchnorm_backward(dout, cache)
+
+    with pytest.raises(ExerciseCheckError, match=re.escape("calls batchnorm_backward: derive the formula")):
+        checks.check_batchnorm_backward_alt(forward, batchnorm_backward_alt)
 
 
 def test_gradcheck_helper_flags_a_wrong_gradient():
@@ -317,7 +360,7 @@ def _backward_with(**changes):
     return wrong
 
 
-BACKWARD_MISTAKES = [
+ALT_MISTAKES = [
     (
         _backward_with(dbeta=lambda dout, z, g, m, s, zh: dout.mean(0)),
         "dbeta is the mean of dout over the batch: it is the sum, dout.sum(axis=0)",
@@ -332,14 +375,14 @@ BACKWARD_MISTAKES = [
     ),
     (
         _backward_with(dz=lambda dout, z, g, m, s, zh: g * s * dout),
-        "dz = gamma * dout / sqrt(var + eps) treats mu and var as constants: add the two sums of the compact "
-        "formula (they carry the gradient through the batch statistics)",
+        "dz = gamma * dout / sqrt(var + eps) treats mu and var as constants: the formula has two sums over "
+        "the batch, one through mu and one through var",
     ),
     (
         _backward_with(
             dz=lambda dout, z, g, m, s, zh: g * s * (m * dout - dout.sum(0) - zh * (dout * zh).sum(0))
         ),
-        "dz is missing the 1/m: dz = gamma / (m sqrt(var + eps)) * (m dout - sum(dout) - z_hat sum(dout z_hat))",
+        "dz is off by a factor m: d mu / dz_i and d var / dz_i each bring a 1/m",
     ),
     (
         _backward_with(
@@ -364,8 +407,103 @@ BACKWARD_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("wrong, message", BACKWARD_MISTAKES)
-def test_each_backward_mistake_is_named(wrong, message):
+@pytest.mark.parametrize("wrong, message", ALT_MISTAKES)
+def test_each_backward_alt_mistake_is_named(wrong, message):
+    with pytest.raises(ExerciseCheckError, match=re.escape(message)):
+        checks.check_batchnorm_backward_alt(forward, wrong)
+
+
+def _staged_with(
+    sum_dinv=True,
+    dinv_to_dstd=lambda dinv, std: -dinv / std**2,
+    dstd_to_dvar=lambda dstd, std: 0.5 / std * dstd,
+    variance_branch=True,
+    variance_scale=None,
+    mean_branch=True,
+    mean_scale=None,
+):
+    """A staged backward written out node by node (cs231n's graph), with one node changed."""
+
+    def staged(dout, cache):
+        z, gamma, epsilon = cache["z"], cache["gamma"], cache["epsilon"]
+        m = z.shape[0]
+        mu = z.sum(axis=0) / m
+        zc = z - mu
+        var = (zc**2).sum(axis=0) / m
+        std = np.sqrt(var + epsilon)
+        inv = 1.0 / std
+        z_hat = zc * inv
+        dbeta, dgamma, dz_hat = dout.sum(axis=0), (dout * z_hat).sum(axis=0), dout * gamma
+        dinv = (dz_hat * zc).sum(axis=0) if sum_dinv else dz_hat * zc
+        dzc = dz_hat * inv
+        dvar = dstd_to_dvar(dinv_to_dstd(dinv, std), std)
+        if variance_branch:
+            dzc = dzc + 2.0 * zc * dvar * (1.0 / m if variance_scale is None else variance_scale)
+        dmu = -dzc.sum(axis=0)
+        dz = dzc + dmu * (1.0 / m if mean_scale is None else mean_scale) if mean_branch else dzc
+        return dz, dgamma, dbeta
+
+    return staged
+
+
+def test_the_staged_helper_is_right():
+    checks.check_batchnorm_backward(forward, _staged_with())
+
+
+STAGED_MISTAKES = [
+    (
+        _staged_with(variance_branch=False, mean_branch=False),
+        "dz = dz_hat * inv_std stops at node 6: z also reaches the output through mu (node 1) and the "
+        "variance (node 3); add the gradients of both branches",
+    ),
+    (
+        _staged_with(variance_branch=False),
+        "dz is missing the variance's branch: zc feeds node 6 (z_hat = zc * inv_std) and node 3 "
+        "(var = mean(zc ** 2)); dzc is the sum of the gradients from both",
+    ),
+    (
+        _staged_with(mean_branch=False),
+        "dz is missing the mean's branch: z feeds node 2 directly and through mu (node 1); add dmu's share "
+        "to every example",
+    ),
+    (
+        _staged_with(sum_dinv=False),
+        "dinv_std must be summed over the batch: inv_std is one value per unit, shared by all m examples "
+        "(what the forward pass broadcasts, the backward pass sums)",
+    ),
+    (
+        _staged_with(dinv_to_dstd=lambda dinv, std: -dinv / std),
+        "a factor 1/std is missing in nodes 5 and 4: d(1/std)/d(std) = -1/std**2 and d sqrt(u)/du = 1/(2 sqrt(u))",
+    ),
+    (
+        _staged_with(dstd_to_dvar=lambda dstd, std: 0.5 * dstd),
+        "a factor 1/std is missing in nodes 5 and 4: d(1/std)/d(std) = -1/std**2 and d sqrt(u)/du = 1/(2 sqrt(u))",
+    ),
+    (
+        _staged_with(dinv_to_dstd=lambda dinv, std: dinv / std**2),
+        "node 5: the derivative of 1/std is negative (-1/std**2)",
+    ),
+    (
+        _staged_with(dstd_to_dvar=lambda dstd, std: dstd / std),
+        "node 4: d sqrt(u)/du = 1/(2 sqrt(u)): the 1/2 is missing",
+    ),
+    (
+        _staged_with(variance_scale=1.0),
+        "node 3 is missing its 1/m: var = mean(zc ** 2) = (1/m) sum(zc ** 2)",
+    ),
+    (
+        _staged_with(mean_scale=1.0),
+        "node 1 is missing its 1/m: mu = (1/m) sum(z), so each example gets dmu / m",
+    ),
+] + [
+    (wrong, message)
+    for wrong, message in ALT_MISTAKES
+    if message.startswith(("dbeta", "dgamma"))  # the parameters' gradients: shared by both passes
+]
+
+
+@pytest.mark.parametrize("wrong, message", STAGED_MISTAKES)
+def test_each_staged_backward_mistake_is_named(wrong, message):
     with pytest.raises(ExerciseCheckError, match=re.escape(message)):
         checks.check_batchnorm_backward(forward, wrong)
 
@@ -519,6 +657,7 @@ def test_public_names_are_the_checks_and_the_gradcheck_helper():
     assert public == {
         "check_batchnorm_forward",
         "check_batchnorm_backward",
+        "check_batchnorm_backward_alt",
         "check_running_averages",
         "check_my_batch_norm",
         "gradcheck_your_backward",

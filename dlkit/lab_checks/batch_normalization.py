@@ -1,14 +1,16 @@
-"""Visible checks for lab 07 (batch normalization): forward, backward, running averages, a Keras layer.
+"""Visible checks for lab 07 (batch normalization): forward, staged and simplified backward, running averages,
+a Keras layer.
 
 Conventions of the lab (Keras's): `z` has shape (m, n), one example per row; `gamma`, `beta` and the running
 statistics have shape (n,); the variance is the biased one (1/m); epsilon is added inside the square root; the
 running averages follow `keras.layers.BatchNormalization` (moving = moving * momentum + batch * (1 - momentum)).
 
 Each exercise has a NumPy reference written out here (`_reference_batchnorm_forward`,
-`_reference_batchnorm_backward`, `_reference_update_running_averages` with `_reference_batchnorm_inference`,
-and `_reference_my_batch_norm` for the Keras layer) and a table of known mistakes computed by that reference
-with changed arguments; each check calls the student's code on small fixed inputs and hands its value, the
-reference's and the table to `expect.check_value`, which names the mistake a wrong value reproduces.
+`_reference_batchnorm_backward_staged` node by node through the graph, `_reference_update_running_averages` with
+`_reference_batchnorm_inference`, `_reference_my_batch_norm` for the Keras layer, and
+`_reference_batchnorm_backward`, the simplified one-line formula) and a table of known mistakes computed by that
+reference with changed arguments; each check calls the student's code on small fixed inputs and hands its value,
+the reference's and the table to `expect.check_value`, which names the mistake a wrong value reproduces.
 `gradcheck_your_backward` gradient-checks the student's backward pass against their own forward pass.
 """
 
@@ -150,28 +152,35 @@ def check_batchnorm_forward(batchnorm_forward):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Exercise 2: backward
+# Exercise 2: backward, node by node through the computational graph
 
 
-def _reference_batchnorm_backward(
+def _reference_batchnorm_backward_staged(
     dout,
     z,
     gamma,
     epsilon=_EPSILON,
     *,
-    total=np.sum,
-    z_hat_in_dgamma=True,
-    mean_term=True,
-    variance_term=True,
-    sign=-1.0,
-    over_m=True,
+    sum_dinv=True,
+    inverse_sign=-1.0,
+    inverse_power=2,
+    half=0.5,
+    variance_branch=True,
+    variance_over_m=True,
+    mean_branch=True,
+    mean_over_m=True,
 ):
-    """Gradients of training-mode batch norm, by the compact formula.
+    """Gradients of training-mode batch norm, backpropagated node by node through the forward pass's graph.
 
     ```
-    z_hat = (z - mu) / sqrt(var + epsilon)       (= _reference_batchnorm_forward(z, 1, 0, epsilon))
-    dbeta = sum(dout, axis=0); dgamma = sum(dout * z_hat, axis=0)
-    dz = gamma / (m * sqrt(var + epsilon)) * (m * dout - dbeta - z_hat * dgamma)
+    forward                                   backward (reverse order)
+    1 mu = mean(z)                            dbeta = sum(dout); dgamma = sum(dout * z_hat); dz_hat = gamma * dout
+    2 zc = z - mu                             6: dinv = sum(dz_hat * zc); dzc = dz_hat * inv
+    3 var = mean(zc ** 2)                     5: dstd = -dinv / std ** 2
+    4 std = sqrt(var + epsilon)               4: dvar = 0.5 / std * dstd
+    5 inv = 1 / std                           3: dzc += 2 * zc / m * dvar      (zc's second branch)
+    6 z_hat = zc * inv                        2: dmu = -sum(dzc)
+    7 out = gamma * z_hat + beta              1: dz = dzc + dmu / m            (z's second branch)
     ```
 
     The keyword arguments after `epsilon` give the known mistakes' variants.
@@ -181,32 +190,41 @@ def _reference_batchnorm_backward(
         z: Float array (m, n). The forward pass's input.
         gamma: Float array (n,).
         epsilon: Float.
-        total: Callable. The reduction over the batch (a mistake: `np.mean`).
-        z_hat_in_dgamma: Boolean. dgamma sums dout * z_hat (a mistake: dout * z).
-        mean_term, variance_term: Booleans. Whether dz subtracts sum(dout) (the mean's term) and
-            z_hat * sum(dout * z_hat) (the variance's term).
-        sign: Float. The sign of those two terms (a mistake: +1).
-        over_m: Boolean. Whether dz has the factor 1/m.
+        sum_dinv: Boolean. dinv summed over the batch (a mistake: kept per example).
+        inverse_sign, inverse_power: The derivative of 1/std is inverse_sign / std ** inverse_power (mistakes:
+            +1, power 1).
+        half: Float. The factor of the square root's derivative (a mistake: 1).
+        variance_branch, mean_branch: Booleans. Whether dz collects the branch through the variance (node 3)
+            and through the mean (node 1).
+        variance_over_m, mean_over_m: Booleans. Whether those two local gradients have their 1/m.
 
     Returns:
         Tuple (dz, dgamma, dbeta) of float arrays (m, n), (n,), (n,).
     """
     m = len(z)
-    inv_std = 1.0 / np.sqrt(np.var(z, axis=0) + epsilon)
-    z_hat = _reference_batchnorm_forward(z, 1.0, 0.0, epsilon)
-    dbeta = total(dout, axis=0)
-    dgamma = total(dout * (z_hat if z_hat_in_dgamma else z), axis=0)
-    terms = m * dout + sign * (mean_term * dbeta + variance_term * z_hat * dgamma)
-    dz = gamma * inv_std * terms / (m if over_m else 1)
+    zc = z - np.mean(z, axis=0)
+    std = np.sqrt(np.mean(zc**2, axis=0) + epsilon)
+    inv = 1.0 / std
+    z_hat = zc * inv
+    dbeta = np.sum(dout, axis=0)
+    dgamma = np.sum(dout * z_hat, axis=0)
+    dz_hat = dout * gamma
+    dinv = np.sum(dz_hat * zc, axis=0) if sum_dinv else dz_hat * zc
+    dzc = dz_hat * inv
+    dstd = inverse_sign * dinv / std**inverse_power
+    dvar = half / std * dstd
+    if variance_branch:
+        dzc = dzc + 2.0 * zc / (m if variance_over_m else 1) * dvar
+    dmu = -np.sum(dzc, axis=0)
+    dz = dzc + dmu / (m if mean_over_m else 1) if mean_branch else dzc
     return dz, dgamma, dbeta
 
 
-def _batchnorm_backward_mistakes(dout, z, gamma, output):
-    """Known wrong values of `batchnorm_backward`'s output `output` ("dz", "dgamma" or "dbeta"): (message, wrong
-    value) pairs."""
+def _parameter_gradient_mistakes(dout, z, gamma, output):
+    """Known wrong dgamma and dbeta (shared by both backward passes): (message, wrong value) pairs."""
     index = ("dz", "dgamma", "dbeta").index(output)
 
-    def wrong(gamma=gamma, **variant):
+    def wrong(**variant):
         return lambda: _reference_batchnorm_backward(dout, z, gamma, **variant)[index]
 
     return {
@@ -220,53 +238,93 @@ def _batchnorm_backward_mistakes(dout, z, gamma, output):
             ("dgamma = sum over the batch of dout * z_hat, not of dout * z", wrong(z_hat_in_dgamma=False)),
             ("dgamma is a sum over the batch, not a mean", wrong(total=np.mean)),
         ],
-        "dz": [
-            (
-                "dz = gamma * dout / sqrt(var + eps) treats mu and var as constants: add the two sums of the compact "
-                "formula (they carry the gradient through the batch statistics)",
-                wrong(mean_term=False, variance_term=False),
-            ),
-            (
-                "dz is missing the 1/m: dz = gamma / (m sqrt(var + eps)) * (m dout - sum(dout) - z_hat sum(dout z_hat))",
-                wrong(over_m=False),
-            ),
-            ("dz is missing the factor gamma", wrong(gamma=np.ones_like(gamma))),
-            (
-                "dz has only the mean's term: also subtract z_hat * sum(dout * z_hat) (the variance's term)",
-                wrong(variance_term=False),
-            ),
-            (
-                "dz has only the variance's term: also subtract sum(dout) (the mean's term)",
-                wrong(mean_term=False),
-            ),
-            ("a sign is flipped in dz: the two sums are subtracted from m * dout", wrong(sign=1.0)),
-        ],
+        "dz": [],
     }[output]
 
 
-def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
-    """Checks `batchnorm_backward(dout, cache)` -> (dz, dgamma, dbeta) against the compact formula and with
-    `dlkit.gradcheck`."""
+def _batchnorm_backward_staged_mistakes(dout, z, gamma, output):
+    """Known wrong values of the staged `batchnorm_backward`'s output `output` ("dz", "dgamma" or "dbeta"):
+    (message, wrong value) pairs, named by the node of the graph where the mistake happens."""
+    if output != "dz":
+        return _parameter_gradient_mistakes(dout, z, gamma, output)
+
+    def wrong(**variant):
+        return lambda: _reference_batchnorm_backward_staged(dout, z, gamma, **variant)[0]
+
+    return [
+        (
+            "dz = dz_hat * inv_std stops at node 6: z also reaches the output through mu (node 1) and the "
+            "variance (node 3); add the gradients of both branches",
+            wrong(variance_branch=False, mean_branch=False),
+        ),
+        (
+            "dz is missing the variance's branch: zc feeds node 6 (z_hat = zc * inv_std) and node 3 "
+            "(var = mean(zc ** 2)); dzc is the sum of the gradients from both",
+            wrong(variance_branch=False),
+        ),
+        (
+            "dz is missing the mean's branch: z feeds node 2 directly and through mu (node 1); add dmu's share "
+            "to every example",
+            wrong(mean_branch=False),
+        ),
+        (
+            "dinv_std must be summed over the batch: inv_std is one value per unit, shared by all m examples "
+            "(what the forward pass broadcasts, the backward pass sums)",
+            wrong(sum_dinv=False),
+        ),
+        (
+            "a factor 1/std is missing in nodes 5 and 4: d(1/std)/d(std) = -1/std**2 and "
+            "d sqrt(u)/du = 1/(2 sqrt(u))",
+            wrong(inverse_power=1),
+        ),
+        ("node 5: the derivative of 1/std is negative (-1/std**2)", wrong(inverse_sign=1.0)),
+        ("node 4: d sqrt(u)/du = 1/(2 sqrt(u)): the 1/2 is missing", wrong(half=1.0)),
+        (
+            "node 3 is missing its 1/m: var = mean(zc ** 2) = (1/m) sum(zc ** 2)",
+            wrong(variance_over_m=False),
+        ),
+        (
+            "node 1 is missing its 1/m: mu = (1/m) sum(z), so each example gets dmu / m",
+            wrong(mean_over_m=False),
+        ),
+    ]
+
+
+def _check_backward(where, batchnorm_forward, batchnorm_backward, reference, mistakes):
+    """Runs the student's forward then backward on fixed inputs and compares (dz, dgamma, dbeta) with
+    `reference(dout, z, gamma)`, naming the mistakes of `mistakes(dout, z, gamma, output)`; returns the inputs."""
     rng = np.random.default_rng(1)
     z = rng.normal(loc=1.0, scale=2.0, size=(6, 3))
     gamma, beta = np.array([1.5, -0.7, 2.0]), np.array([0.2, 0.0, -1.0])
     dout = rng.normal(size=(6, 3))
-    where = "batchnorm_backward(dout, cache) with z, dout of shape (6, 3)"
     _, cache = _pair(where, _call(batchnorm_forward, z.copy(), gamma.copy(), beta.copy()), ("out", "cache"))
     result = _pair(where, _call(batchnorm_backward, dout.copy(), cache), ("dz", "dgamma", "dbeta"))
     values = dict(zip(("dz", "dgamma", "dbeta"), (as_float_array(where, value) for value in result)))
-    expected = dict(zip(("dz", "dgamma", "dbeta"), _reference_batchnorm_backward(dout, z, gamma)))
+    expected = dict(zip(("dz", "dgamma", "dbeta"), reference(dout, z, gamma)))
     for output in ("dbeta", "dgamma", "dz"):
         expect_shape(f"{where}: {output}", values[output], expected[output].shape)
         check_value(
             f"{where}: {output}",
             values[output],
             expected[output],
-            _batchnorm_backward_mistakes(dout, z, gamma, output),
+            mistakes(dout, z, gamma, output),
             rtol=1e-6,
             atol=1e-9,
         )
+    return z, gamma, beta, dout
 
+
+def check_batchnorm_backward(batchnorm_forward, batchnorm_backward):
+    """Checks `batchnorm_backward(dout, cache)` -> (dz, dgamma, dbeta), the staged backward pass, against the
+    chain rule through the graph (naming the node of a known mistake) and with `dlkit.gradcheck`."""
+    where = "batchnorm_backward(dout, cache) with z, dout of shape (6, 3)"
+    z, gamma, beta, dout = _check_backward(
+        where,
+        batchnorm_forward,
+        batchnorm_backward,
+        _reference_batchnorm_backward_staged,
+        _batchnorm_backward_staged_mistakes,
+    )
     report = gradcheck_your_backward(batchnorm_forward, batchnorm_backward, z, gamma, beta, dout)
     expect_true(
         "gradcheck of your batchnorm_backward",
@@ -625,3 +683,108 @@ def check_my_batch_norm(layer_class):
         "compute_output_shape must return the input shape",
     )
     passed("my_batch_norm")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 5: the simplified backward pass
+
+
+def _reference_batchnorm_backward(
+    dout,
+    z,
+    gamma,
+    epsilon=_EPSILON,
+    *,
+    total=np.sum,
+    z_hat_in_dgamma=True,
+    mean_term=True,
+    variance_term=True,
+    sign=-1.0,
+    over_m=True,
+):
+    """Gradients of training-mode batch norm, by the simplified (one-line) formula.
+
+    ```
+    z_hat = (z - mu) / sqrt(var + epsilon)       (= _reference_batchnorm_forward(z, 1, 0, epsilon))
+    dbeta = sum(dout, axis=0); dgamma = sum(dout * z_hat, axis=0)
+    dz = gamma / (m * sqrt(var + epsilon)) * (m * dout - dbeta - z_hat * dgamma)
+    ```
+
+    The keyword arguments after `epsilon` give the known mistakes' variants.
+
+    Args:
+        dout: Float array (m, n). The upstream gradient.
+        z: Float array (m, n). The forward pass's input.
+        gamma: Float array (n,).
+        epsilon: Float.
+        total: Callable. The reduction over the batch (a mistake: `np.mean`).
+        z_hat_in_dgamma: Boolean. dgamma sums dout * z_hat (a mistake: dout * z).
+        mean_term, variance_term: Booleans. Whether dz subtracts sum(dout) (the mean's term) and
+            z_hat * sum(dout * z_hat) (the variance's term).
+        sign: Float. The sign of those two terms (a mistake: +1).
+        over_m: Boolean. Whether dz has the factor 1/m.
+
+    Returns:
+        Tuple (dz, dgamma, dbeta) of float arrays (m, n), (n,), (n,).
+    """
+    m = len(z)
+    inv_std = 1.0 / np.sqrt(np.var(z, axis=0) + epsilon)
+    z_hat = _reference_batchnorm_forward(z, 1.0, 0.0, epsilon)
+    dbeta = total(dout, axis=0)
+    dgamma = total(dout * (z_hat if z_hat_in_dgamma else z), axis=0)
+    terms = m * dout + sign * (mean_term * dbeta + variance_term * z_hat * dgamma)
+    dz = gamma * inv_std * terms / (m if over_m else 1)
+    return dz, dgamma, dbeta
+
+
+def _batchnorm_backward_alt_mistakes(dout, z, gamma, output):
+    """Known wrong values of `batchnorm_backward_alt`'s output `output` ("dz", "dgamma" or "dbeta"): (message, wrong
+    value) pairs."""
+    if output != "dz":
+        return _parameter_gradient_mistakes(dout, z, gamma, output)
+
+    def wrong(gamma=gamma, **variant):
+        return lambda: _reference_batchnorm_backward(dout, z, gamma, **variant)[0]
+
+    return [
+        (
+            "dz = gamma * dout / sqrt(var + eps) treats mu and var as constants: the formula has two sums over "
+            "the batch, one through mu and one through var",
+            wrong(mean_term=False, variance_term=False),
+        ),
+        (
+            "dz is off by a factor m: d mu / dz_i and d var / dz_i each bring a 1/m",
+            wrong(over_m=False),
+        ),
+        ("dz is missing the factor gamma", wrong(gamma=np.ones_like(gamma))),
+        (
+            "dz has only the mean's term: also subtract z_hat * sum(dout * z_hat) (the variance's term)",
+            wrong(variance_term=False),
+        ),
+        (
+            "dz has only the variance's term: also subtract sum(dout) (the mean's term)",
+            wrong(mean_term=False),
+        ),
+        ("a sign is flipped in dz: the two sums are subtracted from m * dout", wrong(sign=1.0)),
+    ]
+
+
+def check_batchnorm_backward_alt(batchnorm_forward, batchnorm_backward_alt):
+    """Checks `batchnorm_backward_alt(dout, cache)` -> (dz, dgamma, dbeta), the simplified backward pass, against
+    the one-line formula (the same gradients as the staged pass), naming the usual mistakes of its terms."""
+    where = "batchnorm_backward_alt(dout, cache) with z, dout of shape (6, 3)"
+    code = getattr(batchnorm_backward_alt, "__code__", None)
+    names = getattr(code, "co_names", ()) + getattr(code, "co_freevars", ())  # globals, and a closure's names
+    expect_true(
+        where,
+        "batchnorm_backward" not in names,
+        "your batchnorm_backward_alt calls batchnorm_backward: derive the formula and compute dz directly",
+    )
+    _check_backward(
+        where,
+        batchnorm_forward,
+        batchnorm_backward_alt,
+        _reference_batchnorm_backward,
+        _batchnorm_backward_alt_mistakes,
+    )
+    passed("batchnorm_backward_alt")
