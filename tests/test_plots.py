@@ -421,3 +421,22 @@ def test_cost_contours_bad_input(cost, xlim, ylim, kwargs, match):
     with pytest.raises(ValueError, match=match):
         plots.plot_cost_contours(cost or (lambda a, b: a + b), xlim, ylim, **kwargs)
     assert plt.get_fignums() == figures_before, "bad input must not leave an empty figure behind"
+
+
+def test_learning_curves_name_the_validation_set_as_the_experiment_uses_it():
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}
+    labels = [line.get_label() for line in plots.plot_learning_curves(history).axes[0].lines]
+    assert labels == ["train loss", "dev loss"]
+    fig = plots.plot_learning_curves(history, validation_label="test")
+    assert [line.get_label() for line in fig.axes[0].lines] == ["train loss", "test loss"]
+    with pytest.raises(
+        ValueError,
+        match=r"Argument `validation_label` must be a non-empty string. Received: validation_label=''",
+    ):
+        plots.plot_learning_curves(history, validation_label="")
+
+
+def test_activation_histograms_label_their_axes():
+    fig = plots.plot_activation_histograms({"dense": np.linspace(-1, 1, 50), "dense_1": np.zeros(10)}, bins=5)
+    assert [ax.get_xlabel() for ax in fig.axes] == ["activation", "activation"]
+    assert fig.axes[0].get_ylabel() == "count"

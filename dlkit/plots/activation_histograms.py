@@ -54,7 +54,9 @@ def plot_activation_histograms(activations, *, bins=50, title=None, value_range=
         values = np.asarray(values, dtype=float).ravel()
         ax.hist(values, bins=bins, range=value_range, color="tab:blue")
         ax.set_title(f"{name}\nmean {values.mean():.2g} std {values.std():.2g}", fontsize=8)
+        ax.set_xlabel("activation", fontsize=7)
         ax.tick_params(labelsize=7)
+    axes[0][0].set_ylabel("count", fontsize=7)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -5,7 +5,9 @@ import numpy as np
 from dlkit.plots._figure import figure_and_axes
 
 
-def plot_learning_curves(history, metric="loss", *, ax=None, title=None, mark_epoch=None, log_scale=False):
+def plot_learning_curves(
+    history, metric="loss", *, ax=None, title=None, mark_epoch=None, log_scale=False, validation_label="dev"
+):
     """Plots a metric per epoch for the training set and, when recorded, the dev (validation) set.
 
     A widening gap between the two curves is variance (overfitting); both curves high is bias.
@@ -22,13 +24,20 @@ def plot_learning_curves(history, metric="loss", *, ax=None, title=None, mark_ep
         title: String or None.
         mark_epoch: Integer or None. Draws a vertical line at this epoch (0-based), e.g. the early-stopping point.
         log_scale: Boolean. Logarithmic y axis.
+        validation_label: String. What the `validation_data` passed to `fit` is in this experiment, for the
+            legend: "dev" (the default), or e.g. "test" when the test set only stands in for a missing dev set.
 
     Returns:
         The matplotlib Figure.
 
     Raises:
-        ValueError: if `history` is not a History or dict, or `metric` was not recorded.
+        ValueError: if `history` is not a History or dict, `metric` was not recorded, or `validation_label` is
+            not a non-empty string.
     """
+    if not isinstance(validation_label, str) or not validation_label.strip():
+        raise ValueError(
+            f"Argument `validation_label` must be a non-empty string. Received: validation_label={validation_label!r}"
+        )
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict):
         raise ValueError(
@@ -41,7 +50,7 @@ def plot_learning_curves(history, metric="loss", *, ax=None, title=None, mark_ep
     epochs = np.arange(1, len(train) + 1)
     ax.plot(epochs, train, label=f"train {metric}")
     if f"val_{metric}" in logs:
-        ax.plot(epochs, np.asarray(logs[f"val_{metric}"], dtype=float), label=f"dev {metric}")
+        ax.plot(epochs, np.asarray(logs[f"val_{metric}"], dtype=float), label=f"{validation_label} {metric}")
     if mark_epoch is not None:
         ax.axvline(
             int(mark_epoch) + 1, color="k", linestyle="--", linewidth=1, label=f"epoch {int(mark_epoch) + 1}"
