@@ -45,6 +45,11 @@ def adam_ok(w, dw, v, s, t, learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilo
     return w - learning_rate * (v / (1 - beta_1**t)) / (np.sqrt(s / (1 - beta_2**t)) + epsilon), v, s
 
 
+def adamw_ok(w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01):
+    w = w - learning_rate * weight_decay * w  # decoupled decay first, on the weights the step starts from
+    return adam_ok(w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon)
+
+
 def decay_ok(learning_rate0, epoch_num, decay_rate, time_interval=1):
     return learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))
 
@@ -490,6 +495,138 @@ def test_decay_formulas_match_keras_schedules():
     )
 
 
+# ----------------------------------------------------------------------------------------------- AdamW
+
+
+def test_adamw_accepts_reference_and_matches_keras(capsys):
+    # The test's own adamw_ok against keras.optimizers.AdamW over ten steps (Keras decays first, then Adam).
+    import keras
+
+    w0 = np.array([[0.5, -1.0], [2.0, 0.0]])
+    grads = [np.random.default_rng(k).normal(size=w0.shape) for k in range(10)]
+    w, v, s = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+    for t, g in enumerate(grads, start=1):
+        w, v, s = adamw_ok(w, g, v, s, t, 0.01, 0.9, 0.999, 1e-8, 0.3)
+    variable = keras.Variable(w0.astype("float32"))
+    optimizer = keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.3, epsilon=1e-8)
+    for g in grads:
+        optimizer.apply([g.astype("float32")], [variable])
+    np.testing.assert_allclose(w, variable.numpy(), rtol=1e-5, atol=1e-6)
+    # One hand-computed step from v = s = 0, epsilon = 0: w is decayed by (1 - 0.1 * 0.5), then moves by
+    # learning_rate * sign(g).
+    w, v, s = adamw_ok(np.array([1.0, -2.0]), np.array([0.3, -5.0]), 0.0, 0.0, 1, 0.1, 0.9, 0.999, 0.0, 0.5)
+    assert np.allclose(w, [0.95 - 0.1, -1.9 + 0.1])
+    assert np.allclose(v, [0.03, -0.5]) and np.allclose(s, [0.00009, 0.025])
+    checks.check_adamw_step(adamw_ok)
+    assert "update_with_adamw: all tests passed" in capsys.readouterr().out
+
+
+def test_adamw_rejects_mistakes():
+    def l2_in_gradient(
+        w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01
+    ):
+        return adam_ok(w, dw + weight_decay * w, v, s, t, learning_rate, beta_1, beta_2, epsilon)
+
+    def no_decay(
+        w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01
+    ):
+        return adam_ok(w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon)
+
+    def decay_after(
+        w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01
+    ):
+        w, v, s = adam_ok(w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon)
+        return w - learning_rate * weight_decay * w, v, s
+
+    def unscaled(
+        w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01
+    ):
+        return adam_ok(w - weight_decay * w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon)
+
+    def grows(w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01):
+        return adam_ok(
+            w + learning_rate * weight_decay * w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon
+        )
+
+    def no_correction(
+        w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01
+    ):
+        v = beta_1 * v + (1 - beta_1) * dw
+        s = beta_2 * s + (1 - beta_2) * dw**2
+        return w - learning_rate * weight_decay * w - learning_rate * v / (np.sqrt(s) + epsilon), v, s
+
+    def returns_corrected(
+        w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01
+    ):
+        new_w, v, s = adamw_ok(w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon, weight_decay)
+        return new_w, v / (1 - beta_1**t), s / (1 - beta_2**t)
+
+    def t_plus_one(
+        w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01
+    ):
+        return adamw_ok(w, dw, v, s, t + 1, learning_rate, beta_1, beta_2, epsilon, weight_decay)
+
+    def in_place(
+        w, dw, v, s, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01
+    ):
+        w -= learning_rate * weight_decay * w
+        return adam_ok(w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon)
+
+    where = "update_with_adamw (t=5): "
+    _rejects(
+        checks.check_adamw_step,
+        l2_in_gradient,
+        where
+        + "v: weight_decay * w was added to the gradient (L2 regularization inside Adam): then v and s average "
+        "it and sqrt(s_hat) rescales it. AdamW decouples the decay: v and s see dW only, and "
+        "w = w - learning_rate * weight_decay * w is a separate step",
+    )
+    _rejects(
+        checks.check_adamw_step,
+        no_decay,
+        where
+        + "w: the weights were not decayed: this is plain Adam. Add w = w - learning_rate * weight_decay * w",
+    )
+    _rejects(
+        checks.check_adamw_step,
+        decay_after,
+        where
+        + "w: the decay was applied to the already-updated weights: decay the w the step starts from (the "
+        "paper's theta_{t-1}, Keras's order): w - learning_rate * weight_decay * w, then the Adam step",
+    )
+    _rejects(
+        checks.check_adamw_step,
+        unscaled,
+        where
+        + "w: the decay is not scaled by the learning rate: like keras.optimizers.AdamW and torch.optim.AdamW, "
+        "subtract learning_rate * weight_decay * w",
+    )
+    _rejects(
+        checks.check_adamw_step,
+        grows,
+        where + "w: w + learning_rate * weight_decay * w grows the weights: weight decay subtracts",
+    )
+    _rejects(
+        checks.check_adamw_step,
+        no_correction,
+        where + "w: no bias correction: use v_hat = v / (1 - beta_1**t) and s_hat = s / (1 - beta_2**t)",
+    )
+    _rejects(
+        checks.check_adamw_step,
+        returns_corrected,
+        where
+        + "v: return the raw averages v and s, not the bias-corrected v_hat and s_hat (those are only used for "
+        "this step's update)",
+    )
+    _rejects(
+        checks.check_adamw_step,
+        t_plus_one,
+        where
+        + "w: bias correction uses t - 1 or t + 1: use the step number t as given (the first step is t = 1)",
+    )
+    _rejects(checks.check_adamw_step, in_place, "argument w was modified in place")
+
+
 # ----------------------------------------------------------------------------------------------- public names
 
 
@@ -507,4 +644,5 @@ def test_public_names_are_the_checks_only():
         "check_rmsprop_step",
         "check_adam_step",
         "check_learning_rate_decay",
+        "check_adamw_step",
     }

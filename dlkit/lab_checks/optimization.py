@@ -1,5 +1,5 @@
 """Visible checks for lab 04 (optimization): mini-batches, exponentially weighted averages, momentum, RMSprop,
-Adam and learning-rate decay.
+Adam, learning-rate decay and AdamW.
 
 Each exercise follows `dlkit.lab_checks.expect`'s idiom: a private reference `_reference_<name>` (the formula
 written out in NumPy), a table of known mistakes `_<name>_mistakes` on the same inputs, and a public
@@ -8,8 +8,8 @@ written out in NumPy), a table of known mistakes `_<name>_mistakes` on the same 
 Keras's signs, epsilon inside the square root, no bias correction, t counted from 0, the shuffle drawn with
 another generator...) and otherwise reports the worst element. Structure is checked first (a list of pairs, a
 smaller last mini-batch, X and Y shuffled together, arrays not modified in place). Adam is also run for ten steps
-against `dlkit.optimizers.Adam` and `keras.optimizers.Adam`, the decay schedules against Keras's
-`InverseTimeDecay(staircase=True)` and `ExponentialDecay`.
+against `dlkit.optimizers.Adam` and `keras.optimizers.Adam`, AdamW against `keras.optimizers.AdamW`, the decay
+schedules against Keras's `InverseTimeDecay(staircase=True)` and `ExponentialDecay`.
 """
 
 import numpy as np
@@ -676,3 +676,131 @@ def check_learning_rate_decay(learning_rate_decay, exponential_decay):
         atol=1e-7,
     )
     passed("learning_rate_decay and exponential_decay")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 7: AdamW (Adam with decoupled weight decay)
+
+
+def _reference_adamw_step(w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    """Step t (counted from 1) of AdamW: decoupled weight decay, then the course-form Adam step.
+
+    Loshchilov & Hutter (2019), "Decoupled Weight Decay Regularization", Algorithm 2, with the decay scaled by the
+    learning rate as in `keras.optimizers.AdamW` and `torch.optim.AdamW`:
+
+    ```
+    w = w - learning_rate * weight_decay * w          # decay the weights the step starts from (theta_{t-1})
+    v = beta_1 * v + (1 - beta_1) * dW                 # the moments see dW only, never weight_decay * w
+    s = beta_2 * s + (1 - beta_2) * dW**2
+    v_hat, s_hat = v / (1 - beta_1**t), s / (1 - beta_2**t)
+    w = w - learning_rate * v_hat / (sqrt(s_hat) + epsilon)
+    ```
+
+    Returns:
+        The tuple (w, v, s) of new arrays: the raw averages, not v_hat and s_hat.
+    """
+    decayed = w - learning_rate * weight_decay * w
+    return _reference_adam_step(decayed, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon)
+
+
+def _adamw_step_mistakes(w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon, weight_decay):
+    """Known wrong (w, v, s) results on the same inputs: (message, (wrong w, wrong v, wrong s)) pairs."""
+    adam = (learning_rate, beta_1, beta_2, epsilon)
+    adam_w, new_v, new_s = _reference_adam_step(w, dw, v, s, t, *adam)
+    decayed = w - learning_rate * weight_decay * w
+    v_hat, s_hat = new_v / (1 - beta_1**t), new_s / (1 - beta_2**t)
+    return [
+        (
+            "weight_decay * w was added to the gradient (L2 regularization inside Adam): then v and s average it "
+            "and sqrt(s_hat) rescales it. AdamW decouples the decay: v and s see dW only, and "
+            "w = w - learning_rate * weight_decay * w is a separate step",
+            _reference_adam_step(w, dw + weight_decay * w, v, s, t, *adam),
+        ),
+        (
+            "the weights were not decayed: this is plain Adam. Add w = w - learning_rate * weight_decay * w",
+            (adam_w, new_v, new_s),
+        ),
+        (
+            "the decay was applied to the already-updated weights: decay the w the step starts from (the paper's "
+            "theta_{t-1}, Keras's order): w - learning_rate * weight_decay * w, then the Adam step",
+            (adam_w - learning_rate * weight_decay * adam_w, new_v, new_s),
+        ),
+        (
+            "the decay is not scaled by the learning rate: like keras.optimizers.AdamW and torch.optim.AdamW, "
+            "subtract learning_rate * weight_decay * w",
+            _reference_adam_step(w - weight_decay * w, dw, v, s, t, *adam),
+        ),
+        (
+            "w + learning_rate * weight_decay * w grows the weights: weight decay subtracts",
+            _reference_adam_step(w + learning_rate * weight_decay * w, dw, v, s, t, *adam),
+        ),
+        (
+            "no bias correction: use v_hat = v / (1 - beta_1**t) and s_hat = s / (1 - beta_2**t)",
+            (decayed - learning_rate * new_v / (np.sqrt(new_s) + epsilon), new_v, new_s),
+        ),
+        (
+            "return the raw averages v and s, not the bias-corrected v_hat and s_hat (those are only used for this "
+            "step's update)",
+            (_reference_adam_step(decayed, dw, v, s, t, *adam)[0], v_hat, s_hat),
+        ),
+        (
+            "bias correction uses t - 1 or t + 1: use the step number t as given (the first step is t = 1)",
+            _reference_adam_step(decayed, dw, v, s, t + 1, *adam),
+        ),
+    ]
+
+
+def check_adamw_step(update_with_adamw):
+    """Checks `update_with_adamw(w, dw, v, s, t, learning_rate, beta_1, beta_2, epsilon, weight_decay)` -> (w, v, s).
+
+    One step against the formula (t = 5, then t = 1) with a large learning_rate * weight_decay (0.05), so that
+    decaying before or after the Adam step, or without the learning rate, gives visibly different weights; then
+    ten steps on the same gradients against the formula and `keras.optimizers.AdamW`.
+    """
+    import keras
+
+    where = "update_with_adamw"
+    w, dw, _ = _arrays(4)
+    hyperparameters = {
+        "learning_rate": 0.1,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-8,
+        "weight_decay": 0.5,
+    }
+    rng = np.random.default_rng(5)
+    v, s = rng.normal(size=w.shape) * 0.1, np.abs(rng.normal(size=w.shape)) * 0.1
+    for t in (5, 1):
+        inputs = [a.copy() for a in (w, dw, v, s)]
+        result = _outputs(where, update_with_adamw(w, dw, v, s, t, **hyperparameters), ("w", "v", "s"))
+        _unchanged(where, inputs, (w, dw, v, s), ("w", "dw", "v", "s"))
+        _check_outputs(
+            f"{where} (t={t})",
+            result,
+            _reference_adamw_step(*inputs, t, **hyperparameters),
+            _adamw_step_mistakes(*inputs, t, **hyperparameters),
+            names=("w", "v", "s"),
+            order=("v", "s", "w"),
+        )
+
+    # Ten steps against the formula and Keras (Keras adds its epsilon to sqrt(s), not sqrt(s_hat): with
+    # epsilon = 1e-8 the difference is far below the tolerance).
+    hyperparameters = {**hyperparameters, "learning_rate": 0.01, "weight_decay": 0.2}
+    w0 = np.array([[0.5, -1.0], [2.0, 0.0], [-0.3, 0.7]])
+    grads = [np.random.default_rng(20 + k).normal(size=w0.shape) for k in range(10)]
+    w_student = _run_adam(update_with_adamw, w0, grads, **hyperparameters)
+    check_value(
+        f"{where}, 10 steps vs the NumPy formula",
+        w_student,
+        _run_adam(_reference_adamw_step, w0, grads, **hyperparameters),
+        rtol=1e-5,
+        atol=1e-7,
+    )
+    check_value(
+        f"{where}, 10 steps vs keras.optimizers.AdamW",
+        w_student,
+        _keras_adam_path(keras.optimizers.AdamW(**hyperparameters), w0, grads),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    passed(where)
