@@ -129,3 +129,38 @@ def test_export_refuses_a_missing_lab(tmp_path, capsys):
     assert main(["export", "gradescope", "99", "--labs-dir", LABS, "--out", str(tmp_path)]) == 2
     assert "dlkit export gradescope: Argument `LAB` matches no lab" in capsys.readouterr().err
     assert os.listdir(tmp_path) == []
+
+
+def test_partial_credit_gives_the_same_points_as_dlkit_grade(tmp_path):
+    # 02_partial weighs ex2's hidden tests 2 : 1; a naive softmax passes the first only: 2 of ex2's 3 points.
+    from test_nbgrader_export import NAIVE_SOFTMAX, STABLE_SOFTMAX, _partial_credit_lab
+
+    labs = tmp_path / "labs"
+    labs.mkdir()
+    source = _partial_credit_lab(str(labs))
+    assert (
+        main(
+            [
+                "export",
+                "gradescope",
+                "02",
+                "--labs-dir",
+                str(labs),
+                "--out",
+                str(tmp_path),
+                "--memory-mb",
+                "1536",
+            ]
+        )
+        == 0
+    )
+    naive = nbformat.read(source, as_version=4)
+    for cell in naive.cells:
+        cell.source = cell.source.replace(STABLE_SOFTMAX, NAIVE_SOFTMAX)
+    submission = tmp_path / "02_partial-naive.ipynb"
+    nbformat.write(naive, str(submission))
+    results = _run(str(tmp_path / "02_partial-autograder.zip"), str(submission), tmp_path / "run")
+    (row,) = grade([str(submission)], source=str(labs), timeout=300, memory_mb=1536)
+    assert [t["score"] for t in results["tests"]] == [e.points for e in row.exercises] == [2, 2.0]
+    assert results["score"] == row.total == 4
+    assert results["tests"][1]["status"] == "failed"
