@@ -45,13 +45,14 @@ def _with_solutions(release_path, source_path, mutate=None):
     return notebook
 
 
-def autograde_course(course, labs, mistakes, *, memory_mb=8192, timeout=900):
+def autograde_course(course, labs, mistakes, *, memory_mb=8192, timeout=900, references=None):
     """Exports `labs`, releases and autogrades three students per lab with the real nbgrader.
 
     Args:
         course: String. An empty folder for the nbgrader course.
         labs: List of lab source paths.
         mistakes: {lab name: (grade_id, old text, new text)}: the wrong answer's one change.
+        references: {lab name: reference values} already computed, or None (each export runs its lab).
 
     Returns:
         {lab name: {student: (total score, max score, {check grade_id: score})}} for the students "solution",
@@ -60,7 +61,8 @@ def autograde_course(course, labs, mistakes, *, memory_mb=8192, timeout=900):
     from nbgrader.api import Gradebook
 
     for lab in labs:
-        export_nbgrader(lab, course, timeout=timeout, memory_mb=memory_mb)
+        reference = (references or {}).get(lab_name(lab))
+        export_nbgrader(lab, course, timeout=timeout, memory_mb=memory_mb, reference=reference)
     for lab in labs:
         name = lab_name(lab)
         _nbgrader(course, "generate_assignment", name, "--force")

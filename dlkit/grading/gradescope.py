@@ -98,7 +98,7 @@ def _package_files():
     return files
 
 
-def export_gradescope(source_path, out_dir, *, timeout=600, memory_mb=8192, sandbox=True):
+def export_gradescope(source_path, out_dir, *, timeout=600, memory_mb=8192, sandbox=True, reference=None):
     """Writes `out_dir/<lab>-autograder.zip`, Gradescope's autograder for the lab `source_path`.
 
     The reference values come from one sandboxed run of the source, here (`reference_values`).
@@ -112,6 +112,8 @@ def export_gradescope(source_path, out_dir, *, timeout=600, memory_mb=8192, sand
         source_path: String. The lab's source notebook (with solutions).
         out_dir: String. Folder for the zip (created if needed).
         timeout, memory_mb, sandbox: For the reference run, as `dlkit.grading.grade`.
+        reference: Dict or None. The lab's reference values (`reference_values`), when already computed (one run
+            for several exports); None runs the source here.
 
     Returns:
         The zip's path.
@@ -128,7 +130,8 @@ def export_gradescope(source_path, out_dir, *, timeout=600, memory_mb=8192, sand
             f"Argument `source_path` must be a notebook file. Received: source_path={source_path!r}"
         )
     lab = load_source(source_path)
-    reference = reference_values(lab, timeout=timeout, memory_mb=memory_mb, sandbox=sandbox)
+    if reference is None:
+        reference = reference_values(lab, timeout=timeout, memory_mb=memory_mb, sandbox=sandbox)
     name = lab_name(source_path)
     path = os.path.join(out_dir, f"{name}-autograder.zip")
     os.makedirs(out_dir, exist_ok=True)

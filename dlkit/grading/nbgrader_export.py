@@ -47,7 +47,7 @@ def _with_expectations(source, spec, partial, where):
     return "\n".join(lines)
 
 
-def export_nbgrader(source_path, course_dir, *, timeout=600, memory_mb=8192, sandbox=True):
+def export_nbgrader(source_path, course_dir, *, timeout=600, memory_mb=8192, sandbox=True, reference=None):
     """Writes `course_dir/source/<lab>/<lab>.ipynb`: the lab for nbgrader, with self-asserting hidden tests.
 
     Example:
@@ -62,6 +62,8 @@ def export_nbgrader(source_path, course_dir, *, timeout=600, memory_mb=8192, san
         source_path: String. The lab's source notebook (with solutions).
         course_dir: String. The nbgrader course folder (created if needed).
         timeout, memory_mb, sandbox: For the reference run, as `dlkit.grading.grade`.
+        reference: Dict or None. The lab's reference values (`reference_values`), when already computed; None
+            runs the source here.
 
     Returns:
         The path written.
@@ -88,7 +90,8 @@ def export_nbgrader(source_path, course_dir, *, timeout=600, memory_mb=8192, san
         _with_expectations(notebook.cells[check.index].source, {}, False, f"Lab {name}, {check.grade_id!r}")
     if not any(c.cell_type == "code" and "import dlkit" in c.source for c in notebook.cells):
         raise ValueError(f"Lab {name}: no setup cell imports dlkit (`import dlkit.grading`).")
-    reference = reference_values(lab, timeout=timeout, memory_mb=memory_mb, sandbox=sandbox)
+    if reference is None:
+        reference = reference_values(lab, timeout=timeout, memory_mb=memory_mb, sandbox=sandbox)
     for check in lab.checks:
         spec = {"values": {key: list(reference[key]) for key in check.keys}}
         if check.weights:
