@@ -123,48 +123,25 @@ def _grade(args):
     return 0
 
 
-def _export_gradescope(args):
+def _export(args):
+    """`dlkit export gradescope|nbgrader LAB ...`: one file per lab, from one reference run each."""
     from dlkit.grading.grader import GradingError
     from dlkit.grading.gradescope import export_gradescope
-    from dlkit.lab_files import find_labs
-
-    try:
-        labs = find_labs(args.labs_dir, args.labs)
-        if not labs:
-            raise ValueError(f"no labs (NN_name.ipynb) in {args.labs_dir}")
-        memory_mb = None if args.memory_mb == 0 else args.memory_mb
-        paths = [
-            export_gradescope(
-                lab, args.out, timeout=args.timeout, memory_mb=memory_mb, sandbox=not args.no_sandbox
-            )
-            for lab in labs
-        ]
-    except (ValueError, GradingError) as error:
-        print(f"dlkit export gradescope: {error}", file=sys.stderr)
-        return 2
-    for path in paths:
-        print(f"wrote {path}")
-    return 0
-
-
-def _export_nbgrader(args):
-    from dlkit.grading.grader import GradingError
     from dlkit.grading.nbgrader_export import export_nbgrader
     from dlkit.lab_files import find_labs
 
+    export = {"gradescope": export_gradescope, "nbgrader": export_nbgrader}[args.engine]
     try:
         labs = find_labs(args.labs_dir, args.labs)
         if not labs:
             raise ValueError(f"no labs (NN_name.ipynb) in {args.labs_dir}")
         memory_mb = None if args.memory_mb == 0 else args.memory_mb
         paths = [
-            export_nbgrader(
-                lab, args.out, timeout=args.timeout, memory_mb=memory_mb, sandbox=not args.no_sandbox
-            )
+            export(lab, args.out, timeout=args.timeout, memory_mb=memory_mb, sandbox=not args.no_sandbox)
             for lab in labs
         ]
     except (ValueError, GradingError) as error:
-        print(f"dlkit export nbgrader: {error}", file=sys.stderr)
+        print(f"dlkit export {args.engine}: {error}", file=sys.stderr)
         return 2
     for path in paths:
         print(f"wrote {path}")
@@ -281,7 +258,7 @@ def build_parser():
     gradescope.add_argument(
         "--no-sandbox", action="store_true", help="make the reference run without bubblewrap"
     )
-    gradescope.set_defaults(handler=_export_gradescope)
+    gradescope.set_defaults(handler=_export)
     nbgrader = engines.add_parser(
         "nbgrader",
         help="write nbgrader source notebooks whose hidden tests assert",
@@ -302,7 +279,7 @@ def build_parser():
     nbgrader.add_argument(
         "--no-sandbox", action="store_true", help="make the reference run without bubblewrap"
     )
-    nbgrader.set_defaults(handler=_export_nbgrader)
+    nbgrader.set_defaults(handler=_export)
     return parser
 
 
