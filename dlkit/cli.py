@@ -76,8 +76,23 @@ def _clock(seconds):
 
 
 def _grade(args):
+    from dlkit.grading.canvas import canvas_gradebook_csv, match_submissions, read_canvas_roster
     from dlkit.grading.gradebook import class_summary, write_gradebook
     from dlkit.grading.grader import GradingError, grade
+
+    if args.format != "canvas" and (args.roster or args.assignment):
+        print("dlkit grade: --roster and --assignment belong to --format canvas", file=sys.stderr)
+        return 2
+    students = None
+    if args.format == "canvas":
+        # Matched before anything runs: a roster problem must not cost a batch of graded runs.
+        try:
+            if not args.roster:
+                raise ValueError("--format canvas needs --roster, the gradebook CSV exported from Canvas")
+            students = match_submissions(args.submissions, read_canvas_roster(args.roster))
+        except ValueError as error:
+            print(f"dlkit grade: {error}", file=sys.stderr)
+            return 2
 
     memory_mb = None if args.memory_mb == 0 else args.memory_mb
     if args.no_sandbox:
@@ -108,10 +123,15 @@ def _grade(args):
             sandbox=not args.no_sandbox,
             on_graded=None if args.quiet else progress,
         )
-        feedback = write_gradebook(rows, args.out, args.feedback)
+        table, warnings = None, []
+        if students is not None:
+            table, warnings = canvas_gradebook_csv(rows, students, args.assignment)
+        feedback = write_gradebook(rows, args.out, args.feedback, table=table)
     except (ValueError, GradingError) as error:
         print(f"dlkit grade: {error}", file=sys.stderr)
         return 2
+    for warning in warnings:
+        print(f"dlkit grade: warning: {warning}", file=sys.stderr)
     width = max(len(row.submission) for row in rows)
     for row in rows:
         total = f"{row.total:g}/{row.max_total:g}"
@@ -211,6 +231,22 @@ def build_parser():
         "--source", default="labs", help="folder of the instructor's lab sources (default: labs)"
     )
     grade.add_argument("--out", required=True, help="gradebook CSV to write")
+    grade.add_argument(
+        "--format",
+        choices=("dlkit", "canvas"),
+        default="dlkit",
+        help="dlkit: one column per check cell, status and reasons (default); canvas: Canvas's gradebook import",
+    )
+    grade.add_argument(
+        "--roster",
+        default=None,
+        help="--format canvas: the gradebook CSV exported from Canvas (Grades > Export)",
+    )
+    grade.add_argument(
+        "--assignment",
+        default=None,
+        help='--format canvas: the column title, e.g. "Lab 2 (4711)" for assignment id 4711 (default: lab name)',
+    )
     grade.add_argument(
         "--feedback", default=None, help="folder for per-student JSON/HTML (default: feedback/ next to --out)"
     )

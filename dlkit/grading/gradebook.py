@@ -13,9 +13,11 @@ from dlkit.grading.grader import HIDDEN_TESTS_FAILED
 _HIDDEN_COUNT_PREFIX = HIDDEN_TESTS_FAILED.split("{", 1)[0]
 
 
-def _points(value):
-    value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:.3g}"
+def format_points(value):
+    """Points as the gradebooks write them: an integer without a decimal point, otherwise at most two decimals
+    (Canvas's precision), e.g. 9 -> "9", 10.556 -> "10.56", 0.5 -> "0.5"."""
+    value = round(float(value), 2)
+    return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0")
 
 
 def _columns(rows):
@@ -35,14 +37,14 @@ def gradebook_csv(rows):
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["submission", "lab", *columns, "total", "max_total", "status", "sandbox", "reasons"])
     for row in rows:
-        earned = {exercise.grade_id: _points(exercise.points) for exercise in row.exercises}
+        earned = {exercise.grade_id: format_points(exercise.points) for exercise in row.exercises}
         writer.writerow(
             [
                 row.submission,
                 row.lab,
                 *(earned.get(column, "") for column in columns),
-                _points(row.total),
-                _points(row.max_total),
+                format_points(row.total),
+                format_points(row.max_total),
                 row.status,
                 row.sandbox,
                 row.reasons,
@@ -76,7 +78,7 @@ def feedback_html(row):
         "</head><body>",
         f"<h1>{esc(row.lab or 'unknown lab')}</h1>",
         f"<p>{esc(row.submission)}{esc(seconds)}</p>",
-        f'<p class="total">Score: <b>{_points(row.total)} / {_points(row.max_total)}</b></p>',
+        f'<p class="total">Score: <b>{format_points(row.total)} / {format_points(row.max_total)}</b></p>',
     ]
     if row.status != "graded":
         lines.append(f"<p>Status of the run: {esc(row.status)}</p>")
@@ -87,7 +89,7 @@ def feedback_html(row):
             css = _STATUS_CSS.get(e.status, "ko")
             message = e.message or ("all tests passed" if e.status == "passed" else "")
             lines.append(
-                f"<tr><td>{esc(e.grade_id)}</td><td>{_points(e.points)} / {_points(e.max_points)}</td>"
+                f"<tr><td>{esc(e.grade_id)}</td><td>{format_points(e.points)} / {format_points(e.max_points)}</td>"
                 f'<td class="{css}">{esc(e.status)}</td><td>{esc(message)}</td></tr>'
             )
         lines.append("</table>")
@@ -125,7 +127,7 @@ def class_summary(rows):
         if entry["messages"]:
             message = max(set(entry["messages"]), key=lambda m: (entry["messages"].count(m), m))
             common = f"{message} ({entry['messages'].count(message)}x)"
-        table.append((lab, grade_id, f"{mean:.2f} / {_points(entry['max'])}", f"{passed:.0%}", common))
+        table.append((lab, grade_id, f"{mean:.2f} / {format_points(entry['max'])}", f"{passed:.0%}", common))
     widths = [max(len(line[i]) for line in table) for i in range(4)]
     lines = [
         "  ".join([*(c.ljust(w) for c, w in zip(line[:4], widths, strict=True)), line[4]]) for line in table
@@ -139,7 +141,7 @@ def feedback_name(submission):
     return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip(".") or "submission"
 
 
-def write_gradebook(rows, out, feedback_dir=None):
+def write_gradebook(rows, out, feedback_dir=None, table=None):
     """Writes the gradebook CSV to `out` and `<stem>.json` / `<stem>.html` per submission to `feedback_dir`
     (default: `feedback/` next to `out`). Every file is written atomically, after all runs: a submission's code
     never runs while these files exist in their final form.
@@ -148,6 +150,8 @@ def write_gradebook(rows, out, feedback_dir=None):
         rows: List of `SubmissionGrade` (from `grade`).
         out: String. Path of the CSV.
         feedback_dir: String or None.
+        table: String or None. The CSV text to write at `out`, e.g. `canvas_gradebook_csv`'s; default
+            `gradebook_csv(rows)`.
 
     Returns:
         The feedback folder.
@@ -162,7 +166,7 @@ def write_gradebook(rows, out, feedback_dir=None):
     stems = [feedback_name(row.submission) for row in rows]
     if len(set(stems)) != len(stems):
         raise ValueError("Two submissions map to the same feedback file name; rename them.")
-    write_atomic(out, gradebook_csv(rows))
+    write_atomic(out, gradebook_csv(rows) if table is None else table)
     for row, stem in zip(rows, stems, strict=True):
         text = json.dumps(row.to_dict(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         write_atomic(os.path.join(feedback_dir, stem + ".json"), text)
