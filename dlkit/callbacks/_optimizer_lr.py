@@ -36,9 +36,24 @@ def check_settable(model, callback_name):
     return optimizer
 
 
+def sync_training_state(model):
+    """Makes the model's and optimizer's variables current in the middle of an epoch, on every backend.
+
+    On JAX, Keras keeps the training state outside the variables during an epoch (the variables are stale or
+    purged) and writes it back at epoch end. A callback that reads a variable, saves weights or assigns the learning
+    rate mid-epoch calls this first: `model.jax_state_sync()` writes the state back, and Keras then reloads it
+    before the next step, so a rate assigned now is the rate that step uses. (Keras's `Callback.model` property
+    syncs too; this says so where it matters, since these callbacks keep the optimizer, whose variables read as
+    their initial values, or fail, while purged.) A no-op on TensorFlow and PyTorch, whose variables are current.
+    """
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:
+        sync()
+
+
 def current_iteration(optimizer):
     """The optimizer's global step (updates applied so far) as an int."""
-    return int(np.asarray(optimizer.iterations.numpy()))
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
 
 
 def read_learning_rate(optimizer):
@@ -91,6 +106,7 @@ class ScheduledLearningRate(keras.callbacks.Callback):
         raise NotImplementedError
 
     def on_train_batch_begin(self, batch, logs=None):
+        sync_training_state(self.model)
         self.step = current_iteration(self._optimizer)
         rate = self._rate_at(self.step)
         if rate is not None:

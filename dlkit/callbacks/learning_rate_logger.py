@@ -3,7 +3,12 @@
 import keras
 import numpy as np
 
-from dlkit.callbacks._optimizer_lr import base_optimizer, current_iteration, learning_rate_source
+from dlkit.callbacks._optimizer_lr import (
+    base_optimizer,
+    current_iteration,
+    learning_rate_source,
+    sync_training_state,
+)
 
 _Schedule = keras.optimizers.schedules.LearningRateSchedule
 
@@ -50,6 +55,7 @@ class LearningRateLogger(keras.callbacks.Callback):
         self._pending = []  # steps run by a schedule optimizer, evaluated at epoch end
 
     def on_train_batch_end(self, batch, logs=None):
+        sync_training_state(self.model)
         end = current_iteration(self._optimizer)
         new_steps = list(range(self._next_step, end))
         self._next_step = end

@@ -2,10 +2,11 @@
 
 import math
 
+import keras
 import numpy as np
 
 from dlkit._checks import check_choice, check_float, check_int
-from dlkit.callbacks._optimizer_lr import ScheduledLearningRate
+from dlkit.callbacks._optimizer_lr import ScheduledLearningRate, current_iteration, sync_training_state
 from dlkit.plots._figure import figure_and_axes
 
 
@@ -78,8 +79,8 @@ class LRFinder(ScheduledLearningRate):
             # Keras builds the optimizer when it traces the first step; build it now so its state is saved.
             self._optimizer.build(self.model.trainable_variables)
         self._saved_weights = [np.array(w) for w in self.model.get_weights()]
-        self._saved_optimizer = {v.path: np.array(v.numpy()) for v in self._optimizer.variables}
-        self._first_step = int(self._optimizer.iterations.numpy())
+        self._saved_optimizer = {v.path: keras.ops.convert_to_numpy(v) for v in self._optimizer.variables}
+        self._first_step = current_iteration(self._optimizer)
         self._tracker = _loss_tracker(self.model)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -97,7 +98,8 @@ class LRFinder(ScheduledLearningRate):
         mean = float(logs["loss"])
         previous_mean, previous_count = self._previous
         if self._tracker is not None:
-            count = float(self._tracker.count.numpy())
+            sync_training_state(self.model)
+            count = float(keras.ops.convert_to_numpy(self._tracker.count))
         else:  # equal batches assumed
             count = float(batch + 1)
         self._previous = (mean, count)

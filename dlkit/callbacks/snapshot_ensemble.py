@@ -9,7 +9,7 @@ import warnings
 import keras
 
 from dlkit._checks import check_float, check_int
-from dlkit.callbacks._optimizer_lr import ScheduledLearningRate, current_iteration
+from dlkit.callbacks._optimizer_lr import ScheduledLearningRate, current_iteration, sync_training_state
 from dlkit.schedules.snapshot_cosine_decay import SnapshotCosineDecay, check_snapshot_args
 
 _SNAPSHOT_FILE = re.compile(r"^snapshot-(\d+)\.weights\.h5$")
@@ -110,6 +110,7 @@ class SnapshotEnsemble(ScheduledLearningRate):
         final = os.path.join(self.directory, f"snapshot-{index:03d}.weights.h5")
         handle, temporary = tempfile.mkstemp(prefix=".snapshot-", suffix=".weights.h5", dir=self.directory)
         os.close(handle)
+        sync_training_state(self.model)
         try:
             self.model.save_weights(temporary, overwrite=True)
             os.replace(temporary, final)

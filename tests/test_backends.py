@@ -1,0 +1,96 @@
+"""dlkit's learning-rate callbacks and schedules on Keras's other backends (issue 22, first slice: JAX).
+
+Each case trains a bias-free linear model with full-batch SGD on MSE in a fresh process under
+`KERAS_BACKEND=<backend>`, and the weights must follow plain gradient descent written here in NumPy with the
+rates of Smith's triangular policy (or the warmup ramp), all steps inside one epoch: a callback whose assigned rate the backend silently
+ignored would leave the weights on the constant-rate path, and fail. The TensorFlow run of the same script is
+checked too, so the backends agree with each other through the same reference.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+BASE_LR, MAX_LR, STEP_SIZE, NUM_STEPS, WARMUP_STEPS = 0.01, 0.2, 2, 7, 4
+
+SCRIPT = textwrap.dedent(
+    f"""
+    import json, os, sys
+    import numpy as np
+    import keras
+    import dlkit.callbacks, dlkit.schedules
+
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], "float32") + 0.3).astype("float32")
+
+    def train(learning_rate, callbacks):
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+        model.compile(keras.optimizers.SGD(learning_rate), "mse")
+        # One epoch of NUM_STEPS identical full batches: mid-epoch steps are where JAX keeps the state apart.
+        repeat = lambda a: np.tile(a, ({NUM_STEPS}, 1))
+        model.fit(repeat(x), repeat(y), batch_size=8, epochs=1, shuffle=False, verbose=0, callbacks=callbacks)
+        return keras.ops.convert_to_numpy(model.layers[0].kernel).ravel().tolist()
+
+    logger = dlkit.callbacks.LearningRateLogger()
+    out = {{
+        "callback": train(0.05, [dlkit.callbacks.CyclicLRCallback({BASE_LR}, {MAX_LR}, {STEP_SIZE}), logger]),
+        "schedule": train(dlkit.schedules.CyclicLR({BASE_LR}, {MAX_LR}, {STEP_SIZE}), []),
+        "warmup": train({MAX_LR}, [dlkit.callbacks.LearningRateWarmup({WARMUP_STEPS})]),
+        "logged": logger.learning_rates,
+        "tensorflow_imported": "tensorflow" in sys.modules,
+        "backend": keras.backend.backend(),
+    }}
+    print("RESULT " + json.dumps(out))
+    """
+)
+
+
+def _triangular(step):
+    cycle = np.floor(1 + step / (2 * STEP_SIZE))
+    position = abs(step / STEP_SIZE - 2 * cycle + 1)
+    return BASE_LR + (MAX_LR - BASE_LR) * max(0.0, 1.0 - position)
+
+
+def _gradient_descent(rates):
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32").astype(np.float64)
+    y = x @ np.array([[1.0], [-2.0], [0.5]]) + 0.3
+    w = np.zeros((3, 1))
+    for rate in rates:
+        w = w - rate * 2.0 / len(x) * x.T @ (x @ w - y)  # d/dw mean((xw - y)^2)
+    return w.ravel()
+
+
+def _run(backend):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed (pip install 'dlkit[{backend}]')")
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu")
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_learning_rate_callbacks_and_schedules_steer_sgd_on_each_backend(backend):
+    result = _run(backend)
+    assert result["backend"] == backend
+    cyclic = [_triangular(step) for step in range(NUM_STEPS)]
+    warmup = [MAX_LR * step / WARMUP_STEPS if step < WARMUP_STEPS else MAX_LR for step in range(NUM_STEPS)]
+    np.testing.assert_allclose(result["logged"], cyclic, rtol=1e-6)
+    np.testing.assert_allclose(result["callback"], _gradient_descent(cyclic), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(result["schedule"], _gradient_descent(cyclic), rtol=1e-4, atol=1e-6)
+    # The reference is not the constant-rate path the callback replaces (the test can fail).
+    assert not np.allclose(_gradient_descent(cyclic), _gradient_descent([0.05] * NUM_STEPS), rtol=1e-2)
+    np.testing.assert_allclose(result["warmup"], _gradient_descent(warmup), rtol=1e-4, atol=1e-6)
+
+
+def test_the_callbacks_do_not_import_tensorflow_under_jax():
+    assert _run("jax")["tensorflow_imported"] is False
