@@ -9,7 +9,7 @@ from dlkit._checks import check_int
 
 
 def set_seed(seed=0, *, deterministic=True):
-    """Seeds Python, NumPy, Keras and TensorFlow, and turns on TensorFlow op determinism.
+    """Seeds Python, NumPy, Keras and the active Keras backend, and turns on that backend's determinism.
 
     After `set_seed(s)`, weight initialization, shuffling in `fit`, dropout masks and every dlkit dataset
     generator called with `seed=None` draw the same numbers on every run on the same machine.
@@ -25,9 +25,11 @@ def set_seed(seed=0, *, deterministic=True):
 
     Args:
         seed: Integer >= 0. The seed for every generator.
-        deterministic: Boolean. Whether to call `tf.config.experimental.enable_op_determinism()`, which makes
-            TensorFlow kernels (reductions, scatter, convolutions) run in a fixed order. On by default; it
-            costs little on a CPU.
+        deterministic: Boolean. Whether to make the backend's kernels run in a fixed order. TensorFlow:
+            `tf.config.experimental.enable_op_determinism()` (reductions, scatter, convolutions; it costs little
+            on a CPU). PyTorch: `torch.use_deterministic_algorithms(True, warn_only=True)`. JAX: nothing to turn
+            on; XLA's CPU kernels are deterministic (on a GPU, set `XLA_FLAGS=--xla_gpu_deterministic_ops=true`
+            before JAX starts). On by default. Only the active backend is imported.
 
     Returns:
         The seed, as an int.
@@ -41,10 +43,17 @@ def set_seed(seed=0, *, deterministic=True):
     np.random.seed(seed)
 
     import keras
-    import tensorflow as tf
 
-    # keras.utils.set_random_seed seeds Python, NumPy and the backend (tf.random.set_seed) together.
+    # keras.utils.set_random_seed seeds Python, NumPy, Keras's global SeedGenerator and the backend together.
     keras.utils.set_random_seed(seed)
     if deterministic:
-        tf.config.experimental.enable_op_determinism()
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
+        elif backend == "torch":
+            import torch
+
+            torch.use_deterministic_algorithms(True, warn_only=True)
     return seed

@@ -24,6 +24,7 @@ SCRIPT = textwrap.dedent(
     import json, os, sys
     import numpy as np
     import keras
+    import dlkit
     import dlkit.callbacks, dlkit.schedules
 
     x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
@@ -37,12 +38,19 @@ SCRIPT = textwrap.dedent(
         model.fit(repeat(x), repeat(y), batch_size=8, epochs=1, shuffle=False, verbose=0, callbacks=callbacks)
         return keras.ops.convert_to_numpy(model.layers[0].kernel).ravel().tolist()
 
+    def draws():
+        dlkit.set_seed(3)
+        layer = keras.layers.Dense(4)
+        layer.build((None, 2))
+        return keras.ops.convert_to_numpy(layer.kernel).ravel().tolist() + [float(np.random.rand())]
+
     logger = dlkit.callbacks.LearningRateLogger()
     out = {{
         "callback": train(0.05, [dlkit.callbacks.CyclicLRCallback({BASE_LR}, {MAX_LR}, {STEP_SIZE}), logger]),
         "schedule": train(dlkit.schedules.CyclicLR({BASE_LR}, {MAX_LR}, {STEP_SIZE}), []),
         "warmup": train({MAX_LR}, [dlkit.callbacks.LearningRateWarmup({WARMUP_STEPS})]),
         "logged": logger.learning_rates,
+        "seeded": [draws(), draws()],
         "tensorflow_imported": "tensorflow" in sys.modules,
         "backend": keras.backend.backend(),
     }}
@@ -92,5 +100,8 @@ def test_learning_rate_callbacks_and_schedules_steer_sgd_on_each_backend(backend
     np.testing.assert_allclose(result["warmup"], _gradient_descent(warmup), rtol=1e-4, atol=1e-6)
 
 
-def test_the_callbacks_do_not_import_tensorflow_under_jax():
-    assert _run("jax")["tensorflow_imported"] is False
+def test_set_seed_and_the_callbacks_work_under_jax_without_importing_tensorflow():
+    result = _run("jax")
+    first, second = result["seeded"]
+    assert first == second and len(set(first)) == len(first)  # repeated by the seed, not constant
+    assert result["tensorflow_imported"] is False
