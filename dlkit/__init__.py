@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 # `dlkit` command stay quick.
 _LAZY_SUBPACKAGES = (
     "callbacks",
+    "diagnostics",
     "gradcheck",
     "grading",
     "initializers",
@@ -26,6 +27,7 @@ _LAZY_SUBPACKAGES = (
     "layers",
     "losses",
     "optimizers",
+    "preprocessing",
     "schedules",
     "tuning",
 )

@@ -29,7 +29,8 @@ def set_seed(seed=0, *, deterministic=True):
             `tf.config.experimental.enable_op_determinism()` (reductions, scatter, convolutions; it costs little
             on a CPU). PyTorch: `torch.use_deterministic_algorithms(True, warn_only=True)`. JAX: nothing to turn
             on; XLA's CPU kernels are deterministic (on a GPU, set `XLA_FLAGS=--xla_gpu_deterministic_ops=true`
-            before JAX starts). On by default. Only the active backend is imported.
+            before JAX starts). On by default. (Keras's `set_random_seed`, called here, also seeds TensorFlow's
+            generator for `tf.data` whenever TensorFlow is installed, whatever the backend.)
 
     Returns:
         The seed, as an int.

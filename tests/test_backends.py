@@ -44,16 +44,30 @@ SCRIPT = textwrap.dedent(
         layer.build((None, 2))
         return keras.ops.convert_to_numpy(layer.kernel).ravel().tolist() + [float(np.random.rand())]
 
+    def statistics():
+        import dlkit.diagnostics
+
+        dlkit.set_seed(5)
+        probe = keras.Sequential([keras.Input((3,)), keras.layers.Dense(6, "sigmoid"), keras.layers.Dense(1)])
+        kernel, bias = (keras.ops.convert_to_numpy(w).tolist() for w in probe.layers[0].weights)
+        z = 4.0 * x  # wide enough that some units saturate
+        stats = dlkit.diagnostics.activation_statistics(probe, z)[probe.layers[0].name]
+        return {{"kernel": kernel, "bias": bias, "stats": stats}}
+
     logger = dlkit.callbacks.LearningRateLogger()
     out = {{
         "callback": train(0.05, [dlkit.callbacks.CyclicLRCallback({BASE_LR}, {MAX_LR}, {STEP_SIZE}), logger]),
         "schedule": train(dlkit.schedules.CyclicLR({BASE_LR}, {MAX_LR}, {STEP_SIZE}), []),
         "warmup": train({MAX_LR}, [dlkit.callbacks.LearningRateWarmup({WARMUP_STEPS})]),
         "logged": logger.learning_rates,
-        "seeded": [draws(), draws()],
-        "tensorflow_imported": "tensorflow" in sys.modules,
         "backend": keras.backend.backend(),
     }}
+    import dlkit.diagnostics  # noqa: F401 - a module practitioners import
+
+    # Before set_seed: keras.utils.set_random_seed seeds TensorFlow too (for tf.data) whenever it is installed.
+    out["tensorflow_imported"] = "tensorflow" in sys.modules
+    out["statistics"] = statistics()
+    out["seeded"] = [draws(), draws()]
     print("RESULT " + json.dumps(out))
     """
 )
@@ -98,6 +112,18 @@ def test_learning_rate_callbacks_and_schedules_steer_sgd_on_each_backend(backend
     # The reference is not the constant-rate path the callback replaces (the test can fail).
     assert not np.allclose(_gradient_descent(cyclic), _gradient_descent([0.05] * NUM_STEPS), rtol=1e-2)
     np.testing.assert_allclose(result["warmup"], _gradient_descent(warmup), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_activation_statistics_match_numpy_on_each_backend(backend):
+    result = _run(backend)["statistics"]
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32") * 4.0
+    a = 1.0 / (1.0 + np.exp(-(x @ np.array(result["kernel"]) + np.array(result["bias"]))))
+    expected = {"mean": a.mean(), "std": a.std(), "saturated_fraction": np.mean(a * (1 - a) < 0.01)}
+    for name, value in expected.items():
+        np.testing.assert_allclose(result["stats"][name], value, rtol=1e-5, atol=1e-7, err_msg=name)
+    assert 0 < expected["saturated_fraction"] < 1  # the probe has saturated and live entries
+    assert result["stats"]["dead_fraction"] == 0.0  # a sigmoid is never exactly 0
 
 
 def test_set_seed_and_the_callbacks_work_under_jax_without_importing_tensorflow():

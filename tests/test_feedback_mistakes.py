@@ -237,6 +237,99 @@ MISTAKES = {
             "the outputs are not probabilities",
         ),
     },
+    "10_activation_functions": {
+        "ex1_activations": (
+            "1.0 / (1.0 + np.exp(-z))",
+            "1.0 / (1.0 + np.exp(z))",
+            "the sign of the exponent is flipped",
+        ),
+        "ex2_layer_gradient_norms": (
+            "float(tf.norm(g))",
+            "float(tf.reduce_sum(g ** 2))",
+            "you returned the sum of squares",
+        ),
+        "ex3_dead_relu_counter": (
+            "np.all(a == 0, axis=0)",
+            "np.any(a == 0, axis=0)",
+            "not on some of them (np.any)",
+        ),
+        "ex4_prelu": (
+            "np.where(z > 0, z, alpha * z)",
+            "np.where(z > 0, alpha * z, z)",
+            "alpha applied to the positive side",
+        ),
+        "ex5_moments_through_depth": (
+            "float(np.var(h))",
+            "float(np.std(h))",
+            "you returned the standard deviation",
+        ),
+        # The relu pieces in piece-major columns (column k * n + u): the check names the layout.
+        "ex6_maxout": (
+            "kernel[units, 2 * units] = 1.0",
+            "kernel[units, units] = 1.0",
+            "your pieces are in the wrong columns",
+        ),
+        "ex7_summarize_runs": (
+            "final.std(ddof=1)",
+            "final.std(ddof=0)",
+            "you used the population std (ddof=0)",
+        ),
+    },
+    "11_preprocessing_and_regularization": {
+        "ex1_preprocess": (
+            "mean = x_train.mean(axis=0)",
+            "mean = x.mean(axis=0)",
+            "you computed the statistics on the data you transform",
+        ),
+        "ex2_dropout": (
+            "return a * mask / keep_prob if inverted else a * mask",
+            "return a * mask if inverted else a * mask",
+            "inverted dropout divides the kept units by keep_prob in training",
+        ),
+        "ex3_drop_connect": (
+            "return x @ (W * mask / keep_prob) + b",
+            "return x @ (W * mask) + b",
+            "divide the masked weights by keep_prob in training",
+        ),
+        "ex4_stochastic_depth": (
+            "blocks = np.arange(1, num_blocks + 1)",
+            "blocks = np.arange(num_blocks)",
+            "off by one",
+        ),
+        "ex5_cutout_mixup": (
+            "top, left = max(cy - size // 2, 0), max(cx - size // 2, 0)",
+            "top, left = cy - size // 2, cx - size // 2",
+            "a negative slice start counts from the end",
+        ),
+        "ex6_elastic_net": (
+            "gradient = l1 * np.sign(W) + 2.0 * l2 * W",
+            "gradient = l1 * np.sign(W) + l2 * W",
+            "the derivative of l2 * w^2 is 2 * l2 * w",
+        ),
+    },
+    "12_tensorflow_and_backprop": {
+        "ex1_tape": ("tape.watch(tensor)", "pass", "the tape returned None"),
+        "ex2_engine": (
+            "if self.data >= other.data:  # max gate: router",
+            "if self.data < other.data:  # max gate: router",
+            "you routed it to the smaller",
+        ),
+        "ex3_losses": (
+            "margins[rows, labels] = 0.0  # j != y_i only",
+            "pass  # j != y_i only",
+            "you counted the correct class's margin",
+        ),
+        "ex4_gradient_descent": (
+            "loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits",
+            "loss = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits",
+            "your loss is SUMMED over the batch",
+        ),
+        "ex5_dls_pipeline": (
+            "return tf.reduce_sum(keras.losses.categorical_crossentropy",
+            "return tf.reduce_mean(keras.losses.categorical_crossentropy",
+            "you returned the MEAN over the batch",
+        ),
+    },
 }
 
 
@@ -268,10 +361,17 @@ def _mutated(lab_path, solutions, path):
         if mutation is None:
             continue
         old, new, _ = mutation
-        start, end = cell.source.index(BEGIN), cell.source.index(END)
-        region = cell.source[start:end]
-        assert region.count(old) == 1, f"{lab}: {old!r} is not once in the solution of its cell"
-        cell.source = cell.source[:start] + region.replace(old, new) + cell.source[end:]
+        # A cell may hold several solution regions (one per function): the mutation is in exactly one of them.
+        regions, start = [], cell.source.find(BEGIN)
+        while start != -1:
+            end = cell.source.index(END, start)
+            regions.append((start, end))
+            start = cell.source.find(BEGIN, end)
+        found = [(start, end) for start, end in regions if old in cell.source[start:end]]
+        count = sum(cell.source[start:end].count(old) for start, end in regions)
+        assert count == 1, f"{lab}: {old!r} is not once in the solutions of its cell"
+        ((start, end),) = found
+        cell.source = cell.source[:start] + cell.source[start:end].replace(old, new) + cell.source[end:]
     assert not todo, f"{lab} has no solution cells {sorted(todo)}"
     nbformat.write(notebook, path)
     return path

@@ -142,6 +142,41 @@ ANSWER_KEYS = {
             "dlkit.lab_checks.cnn._reference_pool_forward",
         ),
     },
+    "10_activation_functions": {
+        "ex1_activations": ("call: import keras; keras.activations.sigmoid(z)", "keras.activations.sigmoid"),
+        "ex3_dead_relu_counter": (
+            "call: import dlkit.callbacks; dlkit.callbacks.DeadUnitMonitor(self.x_probe)",
+            "dlkit.callbacks.DeadUnitMonitor",
+        ),
+        "ex4_prelu": (
+            "append: " + _KEY.format("activation_functions", "prelu_alpha_gradient", "prelu_alpha_gradient"),
+            "dlkit.lab_checks.activation_functions._reference_prelu_alpha_gradient",
+        ),
+        "ex6_maxout": ("call: import dlkit.layers; dlkit.layers.Maxout(n)", "dlkit.layers.Maxout"),
+    },
+    "11_preprocessing_and_regularization": {
+        "ex1_preprocess": (
+            "call: import dlkit.preprocessing; dlkit.preprocessing.PCAWhitening(mode='zca').fit(x_train)",
+            "dlkit.preprocessing.PCAWhitening",
+        ),
+        "ex3_drop_connect": (
+            "append: "
+            + _KEY.format("preprocessing_and_regularization", "drop_connect_moments", "drop_connect_moments"),
+            "dlkit.lab_checks.preprocessing_and_regularization._reference_drop_connect_moments",
+        ),
+        "ex5_cutout_mixup": ("call: import keras; keras.layers.MixUp(alpha=0.2)", "keras.layers.MixUp"),
+    },
+    "12_tensorflow_and_backprop": {
+        "ex3_losses": (
+            "append: " + _KEY.format("tensorflow_and_backprop", "mse", "mse"),
+            "dlkit.lab_checks.tensorflow_and_backprop._reference_mse",
+        ),
+        "ex4_gradient_descent": (
+            "call: import keras; keras.optimizers.SGD(learning_rate)",
+            "keras.optimizers.SGD",
+        ),
+        "ex5_dls_pipeline": ("call: import keras; keras.layers.Dense(3)", "keras.layers.Dense"),
+    },
 }
 
 

@@ -1,14 +1,22 @@
-"""Keras callbacks for learning rates: cyclic, warmup, snapshot ensembles, the range test, and logging."""
+"""Keras callbacks: learning rates (cyclic, warmup, snapshot ensembles, the range test, logging) and dead units."""
 
 import warnings
 
 from dlkit.callbacks.cyclic_lr_callback import CyclicLRCallback
+from dlkit.callbacks.dead_unit_monitor import DeadUnitMonitor
 from dlkit.callbacks.learning_rate_logger import LearningRateLogger
 from dlkit.callbacks.learning_rate_warmup import LearningRateWarmup
 from dlkit.callbacks.lr_finder import LRFinder
 from dlkit.callbacks.snapshot_ensemble import SnapshotEnsemble
 
-__all__ = ["CyclicLRCallback", "LRFinder", "LearningRateLogger", "LearningRateWarmup", "SnapshotEnsemble"]
+__all__ = [
+    "CyclicLRCallback",
+    "DeadUnitMonitor",
+    "LRFinder",
+    "LearningRateLogger",
+    "LearningRateWarmup",
+    "SnapshotEnsemble",
+]
 
 # Renamed in 0.2 so that `dlkit.schedules.CyclicLR` (the schedule) and this callback no longer share one name.
 _DEPRECATED = {"CyclicLR": "CyclicLRCallback"}
