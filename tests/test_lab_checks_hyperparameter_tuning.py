@@ -1,7 +1,6 @@
 """Lab 05 visible checks: they pass the reference solutions and name the typical mistakes."""
 
 import re
-import types
 
 import numpy as np
 import pytest
@@ -216,16 +215,3 @@ LOG_SCALE = "pad on the log scale: low = 10**(min(log10(best)) - margin), high =
 def test_each_narrow_mistake_is_named(wrong, message):
     with pytest.raises(ExerciseCheckError, match=re.escape(message)):
         checks.check_narrow_log_range(wrong)
-
-
-def test_public_names_are_the_checks():
-    from dlkit.lab_checks import expect
-
-    public = {
-        name
-        for name in dir(checks)
-        if not name.startswith("_")
-        and not isinstance(getattr(checks, name), types.ModuleType)
-        and getattr(checks, name) is not getattr(expect, name, None)
-    }
-    assert public == {"check_sample_log_uniform", "check_sample_beta", "check_narrow_log_range"}

@@ -1,29 +1,17 @@
 """The lab 01 checks accept correct initializations and reject the usual mistakes with a message that names them."""
 
 import re
-import types
 
 import numpy as np
 import pytest
 
-from dlkit.lab_checks import ExerciseCheckError, expect
+from dlkit.lab_checks import ExerciseCheckError
 from dlkit.lab_checks import initialization as checks
 
 _LAYOUT = (
     "you drew np.random.randn(n_l, n_{l-1}) and transposed it: the same distribution, but the grader "
     "reproduces your numbers, so draw np.random.randn(n_{l-1}, n_l) directly"
 )
-
-
-def test_public_names_are_the_checks():
-    public = {
-        name
-        for name, value in vars(checks).items()
-        if not name.startswith("_")
-        and not isinstance(value, types.ModuleType)
-        and getattr(value, "__module__", None) != expect.__name__
-    }
-    assert public == {"check_zeros_init", "check_random_init", "check_he_init", "check_xavier_init"}
 
 
 def _init(std, *, transposed=False, bias=np.zeros, dtype=float):

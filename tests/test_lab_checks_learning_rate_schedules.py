@@ -2,14 +2,13 @@
 
 import math
 import re
-import types
 
 import keras
 import numpy as np
 import pytest
 
 import dlkit
-from dlkit.lab_checks import ExerciseCheckError, expect
+from dlkit.lab_checks import ExerciseCheckError
 from dlkit.lab_checks import learning_rate_schedules as checks
 
 
@@ -366,20 +365,3 @@ def test_linear_warmup_requires_the_start_lr_default():
         ExerciseCheckError, match=re.escape("linear_warmup(2, 4, 1.0) (start_lr defaults to 0)")
     ):
         checks.check_linear_warmup(warmup_default_one)
-
-
-def test_public_names_are_only_the_checks():
-    imported = {name for name in dir(expect) if not name.startswith("_")}
-    public = {
-        name
-        for name in dir(checks)
-        if not name.startswith("_")
-        and name not in imported
-        and not isinstance(getattr(checks, name), types.ModuleType)
-    }
-    assert public == {
-        "check_triangular_clr",
-        "check_linear_warmup",
-        "check_snapshot_lr",
-        "check_average_predictions",
-    }
