@@ -76,6 +76,25 @@ def _check_mapping(name, mapping, nodes, numeric):
     return dict(mapping)
 
 
+def _value_and_gradient(ax, node, values, gradients, xy, dx, ha):
+    """Writes `node`'s forward value just above `xy` and its gradient just below (cs231n's green and red)."""
+    for table, dy, va, colour in (
+        (values, 4, "bottom", _VALUE_COLOUR),
+        (gradients, -4, "top", _GRADIENT_COLOUR),
+    ):
+        if node in table:
+            ax.annotate(
+                f"{table[node]:.4g}",
+                xy,
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                color=colour,
+                fontsize=10,
+            )
+
+
 def plot_graph(edges, *, labels=None, values=None, gradients=None, positions=None, ax=None, title=None):
     """Draws a computational graph with forward values (green) and gradients (red) on its wires.
 
@@ -155,54 +174,11 @@ def plot_graph(edges, *, labels=None, values=None, gradients=None, positions=Non
             arrowprops={"arrowstyle": "-|>", "color": "0.4", "shrinkA": 15, "shrinkB": 15},
         )
         middle = ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
-        if source in values:
-            ax.annotate(
-                f"{values[source]:.4g}",
-                middle,
-                xytext=(0, 4),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                color=_VALUE_COLOUR,
-                fontsize=10,
-            )
-        if source in gradients:
-            ax.annotate(
-                f"{gradients[source]:.4g}",
-                middle,
-                xytext=(0, -4),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                color=_GRADIENT_COLOUR,
-                fontsize=10,
-            )
+        _value_and_gradient(ax, source, values, gradients, middle, 0, "center")
     for node in nodes:
         if any(source == node for source, _ in edges):
             continue  # an output: its value and gradient go to its right
-        x, y = positions[node]
-        if node in values:
-            ax.annotate(
-                f"{values[node]:.4g}",
-                (x, y),
-                xytext=(22, 4),
-                textcoords="offset points",
-                ha="left",
-                va="bottom",
-                color=_VALUE_COLOUR,
-                fontsize=10,
-            )
-        if node in gradients:
-            ax.annotate(
-                f"{gradients[node]:.4g}",
-                (x, y),
-                xytext=(22, -4),
-                textcoords="offset points",
-                ha="left",
-                va="top",
-                color=_GRADIENT_COLOUR,
-                fontsize=10,
-            )
+        _value_and_gradient(ax, node, values, gradients, positions[node], 22, "left")
     xs = [x for x, _ in positions.values()]
     ys = [y for _, y in positions.values()]
     ax.set_xlim(min(xs) - 0.5, max(xs) + 0.8)
