@@ -128,3 +128,48 @@ def expect_true(where, condition, message):
 def passed(name):
     """Prints the pass line of a check."""
     print(f"\N{CHECK MARK} {name}: all tests passed.")
+
+
+def gradcheck_numpy_gradient(forward, gradient, z, **kwargs):
+    """`dlkit.gradcheck` of a cost whose gradient is a hand-written NumPy function instead of autodiff.
+
+    ```
+    cost(z)   = forward(z)                       # TensorFlow ops, float64: the finite differences are exact
+    dcost/dz := upstream * gradient(z.numpy())   # the hand-written gradient, what the report describes
+    ```
+
+    Example:
+
+    >>> report = gradcheck_numpy_gradient(lambda t: tf.reduce_sum(tf.sigmoid(t)), my_sigmoid_derivative, z)
+    >>> report.passed, report.difference
+
+    Args:
+        forward: Callable tf.Tensor z -> scalar tf.Tensor, the cost.
+        gradient: Callable NumPy z -> d cost / dz, an array of z's shape.
+        z: Float array. The point to check at.
+        **kwargs: Passed to `dlkit.gradcheck.gradcheck` (epsilon, threshold, ...).
+
+    Returns:
+        A `GradcheckReport` (one row, "z").
+    """
+    import tensorflow as tf
+
+    from dlkit.gradcheck import gradcheck
+
+    @tf.custom_gradient
+    def cost(t):
+        def grad(upstream):
+            with np.errstate(all="ignore"):
+                mine = np.asarray(gradient(t.numpy()), dtype=np.float64)
+            return upstream * tf.constant(mine.reshape(t.shape))
+
+        return forward(t), grad
+
+    # Each call compiles fresh tf.functions; after a few calls TensorFlow logs a retracing warning into the lab.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        return gradcheck(cost, [np.asarray(z, dtype=np.float64)], names=["z"], **kwargs)
+    finally:
+        logger.setLevel(level)
