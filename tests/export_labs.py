@@ -1,4 +1,4 @@
-"""What the every-lab export tests share: the graded labs, one reference run each, and a wrong submission."""
+"""What the every-lab export tests share: the graded labs and their submissions (solution, release, a wrong one)."""
 
 import glob
 import os
@@ -6,8 +6,6 @@ import os
 import nbformat
 from test_feedback_mistakes import MISTAKES
 
-from dlkit.grading.assemble import load_source
-from dlkit.grading.grader import reference_values
 from dlkit.grading.release import release
 from dlkit.lab_files import lab_name
 
@@ -39,8 +37,3 @@ def submissions(lab, folder):
     paths["release"] = release(lab, os.path.join(folder, "release"))
     paths["solution"] = lab
     return paths
-
-
-def reference(lab):
-    """The lab's reference values from one sandboxed run of its source (as `dlkit grade` makes them)."""
-    return reference_values(load_source(lab), timeout=900, memory_mb=8192)

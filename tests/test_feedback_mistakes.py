@@ -28,6 +28,7 @@ import re
 
 import nbformat
 import pytest
+from lab_references import lab_references
 
 from dlkit.grading import grade, write_gradebook
 from dlkit.grading.assemble import load_source, solution_ids_of
@@ -399,7 +400,10 @@ def feedback(tmp_path_factory):
             out[lab] = error
     plan = [entry for entry in plan if entry[0] not in out]
     paths = [paths[name] for _, name, _ in plan]
-    rows = grade(paths, source=LABS_DIR, jobs=2, timeout=900)
+    labs = sorted({os.path.join(LABS_DIR, f"{lab}.ipynb") for lab, _, _ in plan})
+    rows = grade(
+        paths, source=LABS_DIR, jobs=2, timeout=900, references=lab_references(tmp_path_factory, labs)
+    )
     feedback_dir = write_gradebook(rows, str(folder / "gradebook.csv"), str(folder / "feedback"))
     for (lab, _, solutions), row in zip(plan, rows, strict=True):
         if lab not in out:

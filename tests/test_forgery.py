@@ -12,6 +12,7 @@ import os
 
 import nbformat
 import pytest
+from lab_references import lab_references
 
 from dlkit.grading import grade
 
@@ -118,7 +119,10 @@ def forged_rows(tmp_path_factory):
         _forged_submission("02_regularization", dict(FORGED_02), folder),
         _forged_submission("08_softmax", dict(FORGED_08), folder),
     ]
-    rows = grade(paths, source=LABS_DIR, jobs=2, timeout=900)
+    labs = [os.path.join(LABS_DIR, f"{lab}.ipynb") for lab in ("02_regularization", "08_softmax")]
+    rows = grade(
+        paths, source=LABS_DIR, jobs=2, timeout=900, references=lab_references(tmp_path_factory, labs)
+    )
     return {row.lab: row for row in rows}
 
 

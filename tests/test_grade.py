@@ -553,3 +553,35 @@ def test_partial_credit_on_a_guessable_key_is_refused(tmp_path):
         GradingError, match="gives partial credit to the guessable key 'softmax_rows_sum_to_one'"
     ):
         grade([str(submission)], source=labs, timeout=120, memory_mb=None)
+
+
+def test_precomputed_references_are_used_and_checked_against_the_source(tmp_path):
+    from dlkit.grading.grader import reference_values
+
+    reference = reference_values(load_source(FIXTURE), timeout=120, memory_mb=None)
+    value, rtol, atol = reference["scale_hidden"]
+    doubled = {**value, "__ndarray__": (2 * np.asarray(value["__ndarray__"])).tolist()}
+    submission = str(shutil.copy(FIXTURE, tmp_path / "alice.ipynb"))
+    # The given values, not a fresh reference run, are what the solution is scored against: ex1 loses its points.
+    (row,) = grade(
+        [submission],
+        source=LABS,
+        timeout=120,
+        memory_mb=None,
+        references={"01_fixture": {**reference, "scale_hidden": (doubled, rtol, atol)}},
+    )
+    assert {e.grade_id: e.points for e in row.exercises} == {"ex1_scale_check": 0, "ex2_softmax_check": 3}
+    assert "scale_hidden" in row.exercises[0].reason
+    stale = {k: v for k, v in reference.items() if k != "softmax_hidden"}
+    with pytest.raises(
+        ValueError, match=r"Missing keys: \['softmax_hidden'\]; keys the lab does not record: none"
+    ):
+        grade([submission], source=LABS, references={"01_fixture": stale})
+    with pytest.raises(ValueError, match=r"keys the lab does not record: \['old_key'\]"):
+        grade([submission], source=LABS, references={"01_fixture": {**reference, "old_key": (1.0, 0, 0)}})
+    with pytest.raises(ValueError, match=r"no source in the source folder: \['02_other'\]"):
+        grade([submission], source=LABS, references={"02_other": reference})
+    with pytest.raises(ValueError, match=r"entry of key 'scale_hidden' must be \(value, rtol, atol\)"):
+        grade([submission], source=LABS, references={"01_fixture": {**reference, "scale_hidden": value}})
+    with pytest.raises(ValueError, match="must be a dict mapping lab names to reference values"):
+        grade([submission], source=LABS, references=[reference])

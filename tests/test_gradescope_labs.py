@@ -6,7 +6,8 @@ import os
 import zipfile
 
 import pytest
-from export_labs import GRADED, last_mistake, reference, submissions
+from export_labs import GRADED, last_mistake, submissions
+from lab_references import lab_references
 from test_gradescope import _run
 
 from dlkit.grading.gradescope import export_gradescope
@@ -16,7 +17,10 @@ from dlkit.lab_files import lab_name
 @pytest.fixture(scope="module")
 def zips(tmp_path_factory):
     out = tmp_path_factory.mktemp("gradescope")
-    return {lab_name(lab): export_gradescope(lab, str(out), reference=reference(lab)) for lab in GRADED}
+    references = lab_references(tmp_path_factory, GRADED)
+    return {
+        lab_name(lab): export_gradescope(lab, str(out), reference=references[lab_name(lab)]) for lab in GRADED
+    }
 
 
 @pytest.mark.parametrize("lab", GRADED, ids=[lab_name(p) for p in GRADED])

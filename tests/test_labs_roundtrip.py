@@ -34,6 +34,7 @@ import uuid
 
 import nbformat
 import pytest
+from lab_references import lab_references
 
 from dlkit.grading import grade, release
 
@@ -333,7 +334,8 @@ def graded_rows(tmp_path_factory):
             submissions.append(str(shutil.copy(student, folder / ("student-" + name))))
             submissions.append(_with_answer_keys(lab, str(folder / ("answer-keys-" + name))))
             submissions.append(_attacker(student, str(folder / ("attacker-" + name)), token, listener.port))
-        rows = grade(submissions, source=LABS_DIR, jobs=2, timeout=900)
+        references = lab_references(tmp_path_factory, GRADED)
+        rows = grade(submissions, source=LABS_DIR, jobs=2, timeout=900, references=references)
     finally:
         del os.environ["DLKIT_ATTACK_SECRET"]
         listener.close()

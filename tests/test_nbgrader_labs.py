@@ -3,7 +3,8 @@
 points and only those."""
 
 import pytest
-from export_labs import GRADED, last_mistake, reference
+from export_labs import GRADED, last_mistake
+from lab_references import lab_references
 from nbgrader_course import autograde_course
 
 from dlkit.lab_files import lab_name
@@ -13,7 +14,7 @@ from dlkit.lab_files import lab_name
 def results(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     mistakes = {lab_name(lab): last_mistake(lab) for lab in GRADED}
-    references = {lab_name(lab): reference(lab) for lab in GRADED}
+    references = lab_references(tmp_path_factory, GRADED)
     return autograde_course(str(course), GRADED, mistakes, references=references)
 
 

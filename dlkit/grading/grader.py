@@ -174,6 +174,42 @@ def reference_values(lab, *, timeout, memory_mb, sandbox=True):
     return reference
 
 
+def check_reference(lab, reference, where="Argument `reference`"):
+    """Validates reference values computed elsewhere (`reference_values`) against the lab's check cells.
+
+    A reference from an older version of the source (a key added, renamed or removed since) would grade every
+    submission against the wrong values; it is refused instead.
+
+    Returns:
+        The reference as a new dict mapping key to (value, rtol, atol).
+
+    Raises:
+        ValueError: if `reference` is not a dict, lacks one of the lab's keys, has a key the lab does not
+            record, or an entry is not (value, rtol, atol).
+    """
+    if not isinstance(reference, dict):
+        raise ValueError(
+            f"{where} must be a dict mapping each hidden-test key of lab {lab.name} to (value, rtol, atol), "
+            f"as `reference_values` returns. Received: {type(reference).__name__}"
+        )
+    keys = {key for check in lab.checks for key in check.keys}
+    missing, extra = sorted(keys - set(reference)), sorted(set(reference) - keys)
+    if missing or extra:
+        raise ValueError(
+            f"{where} does not match lab {lab.name}'s check cells (computed from another version of its "
+            f"source?). Missing keys: {missing or 'none'}; keys the lab does not record: {extra or 'none'}"
+        )
+    checked = {}
+    for key in sorted(keys):
+        entry = reference[key]
+        if not isinstance(entry, list | tuple) or len(entry) != 3:
+            raise ValueError(
+                f"{where}: the entry of key {key!r} must be (value, rtol, atol). Received: {entry!r}"
+            )
+        checked[key] = (entry[0], float(entry[1]), float(entry[2]))
+    return checked
+
+
 def _key_failure(key, entries, reference):
     """Why one hidden test's key fails ("" if it matches the reference)."""
     if not entries:
@@ -248,6 +284,28 @@ def score(lab, reference, run, records, missing=(), violations=None):
     return grades
 
 
+def _given_references(references, sources, labs):
+    """The precomputed references of the labs this batch grades, each checked against its source."""
+    if references is None:
+        return {}
+    if not isinstance(references, dict):
+        raise ValueError(
+            "Argument `references` must be a dict mapping lab names to reference values, or None. "
+            f"Received: {type(references).__name__}"
+        )
+    unknown = sorted(set(references) - set(sources))
+    if unknown:
+        raise ValueError(
+            f"Argument `references` names labs with no source in the source folder: {unknown}. "
+            f"Allowed: {sorted(sources)}"
+        )
+    return {
+        name: check_reference(labs[name], value, f"Argument `references[{name!r}]`")
+        for name, value in references.items()
+        if name in labs
+    }
+
+
 def _grade_one(path, lab, cells, reference, timeout, memory_mb, sandbox):
     name = os.path.basename(path)
     notebook, missing, duplicated = assemble(lab, cells)
@@ -266,7 +324,17 @@ def _grade_one(path, lab, cells, reference, timeout, memory_mb, sandbox):
     )
 
 
-def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192, sandbox=True, on_graded=None):
+def grade(
+    submissions,
+    *,
+    source="labs",
+    jobs=1,
+    timeout=600,
+    memory_mb=8192,
+    sandbox=True,
+    on_graded=None,
+    references=None,
+):
     """Grades submitted notebooks; returns one `SubmissionGrade` per submission, in the given order.
 
     Per submission: find its lab (solution grade_ids), assemble the instructor's source with the submission's
@@ -290,6 +358,10 @@ def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192, sa
             trusted submissions.
         on_graded: Callable or None. Called as `on_graded(row, done, total)` as each submission finishes, in
             the order they finish (a progress display); the returned list keeps the given order.
+        references: Dict or None. Lab name (e.g. "04_optimization") -> that lab's reference values, when already
+            computed by `reference_values` on the same source (a second batch of the same lab, or the values an
+            export shipped); the labs not in it get their reference run here. Checked against the source's
+            check cells (`check_reference`).
 
     Returns:
         A list of `SubmissionGrade`.
@@ -337,13 +409,15 @@ def grade(submissions, *, source="labs", jobs=1, timeout=600, memory_mb=8192, sa
         except SubmissionError as error:
             plans.append((path, None, str(error)))
     labs = {lab: load_source(sources[lab]) for lab in sorted({lab for _, lab, _ in plans if lab})}
+    given = _given_references(references, sources, labs)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
             name: pool.submit(reference_values, lab, timeout=timeout, memory_mb=memory_mb, sandbox=sandbox)
             for name, lab in labs.items()
+            if name not in given
         }
-        references = {name: future.result() for name, future in futures.items()}
+        references = {**given, **{name: future.result() for name, future in futures.items()}}
         futures = []
         for path, lab, cells in plans:
             if lab is None:

@@ -119,11 +119,11 @@ def export_gradescope(source_path, out_dir, *, timeout=600, memory_mb=8192, sand
         The zip's path.
 
     Raises:
-        ValueError: if the source breaks the lab format.
+        ValueError: if the source breaks the lab format, or `reference` does not match its check cells.
         dlkit.grading.GradingError: if the source's own run fails.
     """
     from dlkit.grading.assemble import load_source
-    from dlkit.grading.grader import reference_values
+    from dlkit.grading.grader import check_reference, reference_values
 
     if not isinstance(source_path, str | os.PathLike) or not os.path.isfile(source_path):
         raise ValueError(
@@ -132,6 +132,8 @@ def export_gradescope(source_path, out_dir, *, timeout=600, memory_mb=8192, sand
     lab = load_source(source_path)
     if reference is None:
         reference = reference_values(lab, timeout=timeout, memory_mb=memory_mb, sandbox=sandbox)
+    else:
+        reference = check_reference(lab, reference)
     name = lab_name(source_path)
     path = os.path.join(out_dir, f"{name}-autograder.zip")
     os.makedirs(out_dir, exist_ok=True)

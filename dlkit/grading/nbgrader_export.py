@@ -69,13 +69,14 @@ def export_nbgrader(source_path, course_dir, *, timeout=600, memory_mb=8192, san
         The path written.
 
     Raises:
-        ValueError: if the source breaks the lab format or a check cell has no hidden-tests region.
+        ValueError: if the source breaks the lab format, a check cell has no hidden-tests region, or
+            `reference` does not match its check cells.
         dlkit.grading.GradingError: if the source's own run fails.
     """
     import nbformat
 
     from dlkit.grading.assemble import load_source
-    from dlkit.grading.grader import reference_values
+    from dlkit.grading.grader import check_reference, reference_values
 
     if not isinstance(source_path, str | os.PathLike) or not os.path.isfile(source_path):
         raise ValueError(
@@ -92,6 +93,8 @@ def export_nbgrader(source_path, course_dir, *, timeout=600, memory_mb=8192, san
         raise ValueError(f"Lab {name}: no setup cell imports dlkit (`import dlkit.grading`).")
     if reference is None:
         reference = reference_values(lab, timeout=timeout, memory_mb=memory_mb, sandbox=sandbox)
+    else:
+        reference = check_reference(lab, reference)
     for check in lab.checks:
         spec = {"values": {key: list(reference[key]) for key in check.keys}}
         if check.weights:
