@@ -199,7 +199,9 @@ def test_mnist_reads_a_cached_file(keras_home):
     y_train = rng.integers(0, 10, 50, dtype=np.uint8)
     x_test = rng.integers(0, 256, (20, 28, 28), dtype=np.uint8)
     y_test = rng.integers(0, 10, 20, dtype=np.uint8)
+    assert not datasets.is_cached("mnist")
     np.savez(keras_home / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    assert datasets.is_cached("mnist") and not datasets.is_cached("cifar10")
     data = datasets.load_mnist(dev_fraction=0.2, seed=0)
     assert data.x_train.shape == (40, 28, 28, 1) and data.x_dev.shape == (10, 28, 28, 1)
     assert data.x_test.dtype == np.float32
@@ -229,6 +231,7 @@ def test_fashion_mnist_reads_cached_idx_files(keras_home):
             f.write(b"\x00" * 8 + labels[part].tobytes())
         with gzip.open(folder / f"{part}-images-idx3-ubyte.gz", "wb") as f:
             f.write(b"\x00" * 16 + images[part].tobytes())
+        assert datasets.is_cached("fashion_mnist") == (part == "t10k")  # all four files, not two
     data = datasets.load_fashion_mnist(dev_fraction=0.0, seed=0)
     assert data.x_train.shape == (30, 28, 28, 1)
     np.testing.assert_array_equal(data.y_test, labels["t10k"])
@@ -241,11 +244,15 @@ def test_cifar10_reads_cached_batches(keras_home):
     rng = np.random.default_rng(2)
     batches = {}
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        assert not datasets.is_cached(
+            "cifar10"
+        )  # every batch file, or the loader would fail on the missing one
         data = rng.integers(0, 256, (4, 3072), dtype=np.uint8)
         labels = rng.integers(0, 10, 4).tolist()
         batches[name] = (data, labels)
         with open(folder / name, "wb") as f:
             pickle.dump({b"data": data, b"labels": labels}, f)
+    assert datasets.is_cached("cifar10")
     data = datasets.load_cifar10(dev_fraction=0.0, seed=0)
     assert data.x_train.shape == (20, 32, 32, 3) and data.x_test.shape == (4, 32, 32, 3)
     raw, labels = batches["test_batch"]
@@ -277,6 +284,14 @@ def test_uncached_and_offline_says_what_to_do(keras_home, monkeypatch, loader):
         loader()
     message = str(error.value)
     assert str(keras_home) in message and "load_digits" in message and "KERAS_HOME" in message
+
+
+def test_is_cached_rejects_an_unknown_name():
+    with pytest.raises(
+        ValueError,
+        match=r"`name` must be one of \['cifar10', 'fashion_mnist', 'mnist'\]. Received: name='cifar100'",
+    ):
+        datasets.is_cached("cifar100")
 
 
 def test_keras_cache_dir_follows_keras_home(monkeypatch, tmp_path):

@@ -3,6 +3,7 @@
 from dlkit.datasets.digits import load_digits
 from dlkit.datasets.keras_datasets import (
     DatasetUnavailableError,
+    is_cached,
     keras_cache_dir,
     load_cifar10,
     load_fashion_mnist,
@@ -14,6 +15,7 @@ from dlkit.datasets.splits import DatasetSplits
 __all__ = [
     "DatasetSplits",
     "DatasetUnavailableError",
+    "is_cached",
     "keras_cache_dir",
     "load_blobs",
     "load_circles",

@@ -33,19 +33,36 @@ def keras_cache_dir():
     return os.path.join(home, "datasets")
 
 
-def _read_mnist(cache):
+def _mnist_files(cache):
     path = os.path.join(cache, "mnist.npz")
-    if not os.path.isfile(path):
-        return None
-    with np.load(path, allow_pickle=False) as f:
+    return [path] if os.path.isfile(path) else None
+
+
+def _fashion_files(cache):
+    paths = [os.path.join(cache, "fashion-mnist", name) for name in _FASHION_FILES]
+    return paths if all(os.path.isfile(p) for p in paths) else None
+
+
+def _cifar10_files(cache):
+    # Keras 3 extracts into "cifar-10-batches-py-target/"; Keras 2 used "cifar-10-batches-py/".
+    for folder in (
+        os.path.join(cache, "cifar-10-batches-py-target", "cifar-10-batches-py"),
+        os.path.join(cache, "cifar-10-batches-py"),
+    ):
+        paths = [os.path.join(folder, f"data_batch_{i}") for i in range(1, 6)] + [
+            os.path.join(folder, "test_batch")
+        ]
+        if all(os.path.isfile(p) for p in paths):
+            return paths
+    return None
+
+
+def _read_mnist(paths):
+    with np.load(paths[0], allow_pickle=False) as f:
         return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
 
 
-def _read_fashion(cache):
-    folder = os.path.join(cache, "fashion-mnist")
-    paths = [os.path.join(folder, name) for name in _FASHION_FILES]
-    if not all(os.path.isfile(p) for p in paths):
-        return None
+def _read_fashion(paths):
     arrays = []
     for path, offset in zip(paths, (8, 16, 8, 16), strict=True):
         with gzip.open(path, "rb") as f:
@@ -61,34 +78,48 @@ def _read_cifar_batch(path):
     return data, np.asarray(batch[b"labels"], dtype=np.uint8)
 
 
-def _read_cifar10(cache):
-    # Keras 3 extracts into "cifar-10-batches-py-target/"; Keras 2 used "cifar-10-batches-py/".
-    for folder in (
-        os.path.join(cache, "cifar-10-batches-py-target", "cifar-10-batches-py"),
-        os.path.join(cache, "cifar-10-batches-py"),
-    ):
-        names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-        if all(os.path.isfile(os.path.join(folder, n)) for n in names):
-            parts = [_read_cifar_batch(os.path.join(folder, n)) for n in names]
-            x_train = np.concatenate([p[0] for p in parts[:5]])
-            y_train = np.concatenate([p[1] for p in parts[:5]])
-            return (x_train, y_train), parts[5]
-    return None
+def _read_cifar10(paths):
+    parts = [_read_cifar_batch(path) for path in paths]
+    x_train = np.concatenate([p[0] for p in parts[:5]])
+    y_train = np.concatenate([p[1] for p in parts[:5]])
+    return (x_train, y_train), parts[5]
 
 
+# name -> (the cached files, or None; their reader; keras.datasets module; what the cache should hold)
 _SOURCES = {
-    "mnist": (_read_mnist, "mnist", "mnist.npz"),
-    "fashion_mnist": (_read_fashion, "fashion_mnist", "fashion-mnist/*.gz"),
-    "cifar10": (_read_cifar10, "cifar10", "cifar-10-batches-py-target/cifar-10-batches-py/"),
+    "mnist": (_mnist_files, _read_mnist, "mnist", "mnist.npz"),
+    "fashion_mnist": (_fashion_files, _read_fashion, "fashion_mnist", "fashion-mnist/*.gz"),
+    "cifar10": (_cifar10_files, _read_cifar10, "cifar10", "cifar-10-batches-py-target/cifar-10-batches-py/"),
 }
 
 
+def is_cached(name):
+    """Whether a downloadable data set is in Keras's cache, so that its loader works offline.
+
+    Example:
+
+    >>> data = dlkit.datasets.load_cifar10() if dlkit.datasets.is_cached("cifar10") else None
+
+    Args:
+        name: String, one of "mnist", "fashion_mnist", "cifar10".
+
+    Returns:
+        True when every file the loader reads is in `keras_cache_dir()` (nothing is read or downloaded).
+
+    Raises:
+        ValueError: if `name` is not one of the names above.
+    """
+    if name not in _SOURCES:
+        raise ValueError(f"Argument `name` must be one of {sorted(_SOURCES)}. Received: name={name!r}")
+    return _SOURCES[name][0](keras_cache_dir()) is not None
+
+
 def _load_raw(name):
-    reader, keras_module, cached_name = _SOURCES[name]
+    files, reader, keras_module, cached_name = _SOURCES[name]
     cache = keras_cache_dir()
-    cached = reader(cache)
-    if cached is not None:
-        return cached
+    paths = files(cache)
+    if paths is not None:
+        return reader(paths)
     import keras
 
     try:
