@@ -15,8 +15,8 @@ from dlkit.seed import set_seed  # noqa: E402
 
 __version__ = "0.1.0"
 
-# Subpackages that import TensorFlow load on first use (`dlkit.layers.BatchNorm`), so `import dlkit` and the
-# `dlkit` command stay quick.
+# Subpackages that import Keras (and its backend) or TensorFlow load on first use (`dlkit.layers.BatchNorm`), so
+# `import dlkit` and the `dlkit` command stay quick.
 _LAZY_SUBPACKAGES = (
     "callbacks",
     "diagnostics",

@@ -1,10 +1,10 @@
-"""Batch normalization with its backward pass written by hand (`tf.custom_gradient`)."""
+"""Batch normalization with its backward pass written by hand (`keras.ops.custom_gradient`)."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
+from dlkit._backend import check_custom_gradient_backend
 from dlkit._checks import check_bool, check_float, check_int
-
 
 def _check_epsilon_axes(epsilon, axes):
     epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
@@ -17,6 +17,13 @@ def _check_epsilon_axes(epsilon, axes):
     if not axes:
         raise ValueError("Argument `axes` must name at least one axis. Received: axes=()")
     return epsilon, axes
+
+
+def _batch_moments(x, axes):
+    # Mean and biased variance (kept dims); `batch_norm` also calls it outside the custom-gradient function.
+    mean = ops.mean(x, axis=axes, keepdims=True)
+    variance = ops.mean(ops.square(x - mean), axis=axes, keepdims=True)
+    return mean, variance
 
 
 def batch_norm_forward(x, gamma, beta, epsilon=1e-3, axes=(0,)):
@@ -48,11 +55,9 @@ def batch_norm_forward(x, gamma, beta, epsilon=1e-3, axes=(0,)):
         ValueError: on `epsilon` <= 0 or `axes` that are not integers.
     """
     epsilon, axes = _check_epsilon_axes(epsilon, axes)
-    mean = tf.reduce_mean(x, axis=axes, keepdims=True)
-    centered = x - mean
-    variance = tf.reduce_mean(tf.square(centered), axis=axes, keepdims=True)
-    inv_std = tf.math.rsqrt(variance + epsilon)
-    x_hat = centered * inv_std
+    mean, variance = _batch_moments(x, axes)
+    inv_std = ops.rsqrt(variance + epsilon)
+    x_hat = (x - mean) * inv_std
     y = x_hat
     if gamma is not None:
         y = y * gamma
@@ -84,9 +89,9 @@ def batch_norm_backward(dy, cache):
         those were None.
     """
     x_hat, inv_std, gamma, axes = cache[:4]
-    m = tf.cast(tf.size(dy) // tf.size(inv_std), dy.dtype)
-    sum_dy = tf.reduce_sum(dy, axis=axes, keepdims=True)
-    sum_dy_xhat = tf.reduce_sum(dy * x_hat, axis=axes, keepdims=True)
+    m = ops.cast(ops.size(dy) // ops.size(inv_std), dy.dtype)
+    sum_dy = ops.sum(dy, axis=axes, keepdims=True)
+    sum_dy_xhat = ops.sum(dy * x_hat, axis=axes, keepdims=True)
     scale = inv_std / m if gamma is None else gamma * inv_std / m
     dx = scale * (m * dy - sum_dy - x_hat * sum_dy_xhat)
     dgamma = None if gamma is None else sum_dy_xhat
@@ -110,19 +115,28 @@ def batch_norm(x, gamma, beta, epsilon=1e-3, axes=(0,)):
 
     Raises:
         ValueError: on `epsilon` <= 0 or `axes` that are not integers.
+        NotImplementedError: on the torch backend (see `check_custom_gradient_backend`).
     """
     epsilon, axes = _check_epsilon_axes(epsilon, axes)
+    check_custom_gradient_backend("dlkit's batch norm", "keras.layers.BatchNormalization")
 
-    @tf.custom_gradient
+    # One output only: Keras's torch wrapper passes a single upstream gradient, and the statistics carry no
+    # gradient anyway, so they are recomputed (same formula, same values) outside.
+    @ops.custom_gradient
     def _bn(x, gamma, beta):
         y, cache = batch_norm_forward(x, gamma, beta, epsilon, axes)
 
-        def grad(dy, _dmean, _dvariance):
-            return batch_norm_backward(dy, cache)
+        # TensorFlow and JAX pass the upstream gradient positionally, torch as `upstream=`.
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            # Looked up at call time, so the hand-written backward pass is the one that runs (tests patch it).
+            return batch_norm_backward(upstream, cache)
 
-        return (y, cache[4], cache[5]), grad
+        return y, grad
 
-    return _bn(x, gamma, beta)
+    mean, variance = _batch_moments(ops.stop_gradient(x), axes)
+    return _bn(x, gamma, beta), mean, variance
 
 
 @keras.saving.register_keras_serializable(package="dlkit")
@@ -161,6 +175,8 @@ class BatchNorm(keras.layers.Layer):
     Raises:
         ValueError: on a non-integer `axis`, `momentum` outside [0, 1], `epsilon` <= 0, or (at build) an `axis`
             outside the input's rank.
+        NotImplementedError: in training on the torch backend (see `check_custom_gradient_backend`); inference
+            runs on every backend.
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
@@ -195,25 +211,26 @@ class BatchNorm(keras.layers.Layer):
 
     def _param(self, variable, dtype):
         # Per-feature vector -> shape broadcastable to x (1 everywhere but the feature axis).
-        return tf.reshape(tf.cast(variable, dtype), self._broadcast_shape)
+        return ops.reshape(ops.cast(variable, dtype), self._broadcast_shape)
 
     def call(self, inputs, training=None):
-        dtype = inputs.dtype
-        inputs = tf.cast(inputs, tf.float32) if dtype in (tf.float16, tf.bfloat16) else inputs
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        # Half-precision statistics lose too much; compute in float32 and cast back, as Keras does.
+        inputs = ops.cast(inputs, "float32") if dtype in ("float16", "bfloat16") else inputs
         gamma = (
             self._param(self.gamma, inputs.dtype)
             if self.scale
-            else tf.ones(self._broadcast_shape, inputs.dtype)
+            else ops.ones(self._broadcast_shape, inputs.dtype)
         )
         beta = (
             self._param(self.beta, inputs.dtype)
             if self.center
-            else tf.zeros(self._broadcast_shape, inputs.dtype)
+            else ops.zeros(self._broadcast_shape, inputs.dtype)
         )
         if training and self.trainable:
             outputs, mean, variance = batch_norm(inputs, gamma, beta, self.epsilon, self._reduction_axes)
-            mean = tf.cast(tf.reshape(mean, [-1]), self.moving_mean.dtype)
-            variance = tf.cast(tf.reshape(variance, [-1]), self.moving_variance.dtype)
+            mean = ops.cast(ops.reshape(mean, [-1]), self.moving_mean.dtype)
+            variance = ops.cast(ops.reshape(variance, [-1]), self.moving_variance.dtype)
             self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
             self.moving_variance.assign(
                 self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
@@ -221,8 +238,8 @@ class BatchNorm(keras.layers.Layer):
         else:
             mean = self._param(self.moving_mean, inputs.dtype)
             variance = self._param(self.moving_variance, inputs.dtype)
-            outputs = gamma * (inputs - mean) * tf.math.rsqrt(variance + self.epsilon) + beta
-        return tf.cast(outputs, dtype)
+            outputs = gamma * (inputs - mean) * ops.rsqrt(variance + self.epsilon) + beta
+        return ops.cast(outputs, dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

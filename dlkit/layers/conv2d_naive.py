@@ -1,7 +1,7 @@
 """A 2D convolution written as im2col + one matrix product, to show what `keras.layers.Conv2D` computes."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from dlkit._checks import check_choice, check_int
 
@@ -51,7 +51,7 @@ def extract_patches(x, kernel_size, strides, padding, pad_value=0.0):
     if padding == "same":
         top, bottom = _same_pads(height, kh, sh)
         left, right = _same_pads(width, kw, sw)
-        x = tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], constant_values=pad_value)
+        x = ops.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], constant_values=pad_value)
     out_h = output_size(height, kh, sh, padding)
     out_w = output_size(width, kw, sw, padding)
     if out_h < 1 or out_w < 1:
@@ -150,11 +150,13 @@ class Conv2DNaive(keras.layers.Layer):
     def call(self, inputs):
         # im2col: the kh*kw shifted views, concatenated on the channel axis in (i, j, c) order, which is the
         # order of kernel.reshape(kh * kw * C, filters).
-        patches = tf.concat(extract_patches(inputs, self.kernel_size, self.strides, self.padding), axis=-1)
-        kernel = tf.reshape(tf.cast(self.kernel, inputs.dtype), (-1, self.filters))
-        outputs = tf.linalg.matmul(patches, kernel)
+        patches = ops.concatenate(
+            extract_patches(inputs, self.kernel_size, self.strides, self.padding), axis=-1
+        )
+        kernel = ops.reshape(ops.cast(self.kernel, inputs.dtype), (-1, self.filters))
+        outputs = ops.matmul(patches, kernel)
         if self.use_bias:
-            outputs = outputs + tf.cast(self.bias, inputs.dtype)
+            outputs = outputs + ops.cast(self.bias, inputs.dtype)
         return self.activation(outputs) if self.activation is not None else outputs
 
     def compute_output_shape(self, input_shape):

@@ -1,9 +1,10 @@
 """Group normalization: normalize each example over groups of channels."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from dlkit._checks import check_bool, check_float, check_int
+from dlkit.layers.layer_norm import moments
 
 
 @keras.saving.register_keras_serializable(package="dlkit")
@@ -61,18 +62,19 @@ class GroupNorm(keras.layers.Layer):
         self.input_spec = keras.layers.InputSpec(ndim=len(input_shape), axes={-1: channels})
 
     def call(self, inputs):
-        shape = tf.shape(inputs)
-        rank = inputs.shape.rank
+        # Static sizes where known; on TensorFlow an unknown (batch) size is a scalar tensor, which reshape takes.
+        shape = ops.shape(inputs)
+        rank = len(inputs.shape)
         channels = inputs.shape[-1]
-        grouped = tf.reshape(inputs, tf.concat([shape[:-1], [self.groups, channels // self.groups]], axis=0))
+        grouped = ops.reshape(inputs, (*shape[:-1], self.groups, channels // self.groups))
         # Reduce over spatial axes (1 .. rank-2) and the within-group channel axis (the last).
         axes = [*range(1, rank - 1), rank]
-        mean, variance = tf.nn.moments(grouped, axes=axes, keepdims=True)
-        outputs = tf.reshape((grouped - mean) * tf.math.rsqrt(variance + self.epsilon), shape)
+        mean, variance = moments(grouped, axes=axes)
+        outputs = ops.reshape((grouped - mean) * ops.rsqrt(variance + self.epsilon), shape)
         if self.scale:
-            outputs = outputs * tf.cast(self.gamma, inputs.dtype)
+            outputs = outputs * ops.cast(self.gamma, inputs.dtype)
         if self.center:
-            outputs = outputs + tf.cast(self.beta, inputs.dtype)
+            outputs = outputs + ops.cast(self.beta, inputs.dtype)
         return outputs
 
     def compute_output_shape(self, input_shape):

@@ -1,7 +1,7 @@
 """Inverted dropout: drop units in training and rescale the survivors so inference needs no change."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from dlkit._checks import check_float, check_seed
 
@@ -57,12 +57,14 @@ class InvertedDropout(keras.layers.Layer):
         if not training or self.rate == 0.0:
             return inputs
         keep_prob = 1.0 - self.rate
-        uniform = keras.random.uniform(tf.shape(inputs), dtype=inputs.dtype, seed=self.seed_generator)
+        uniform = keras.random.uniform(ops.shape(inputs), dtype=inputs.dtype, seed=self.seed_generator)
         # P(uniform >= rate) = keep_prob. `where` rather than multiplying by a 0/1 mask: one op fewer each way
         # (and the same draw and comparison as keras.layers.Dropout, so equal seeds give equal masks).
         keep = uniform >= self.rate
-        return tf.where(
-            keep, inputs * tf.constant(1.0 / keep_prob, inputs.dtype), tf.constant(0.0, inputs.dtype)
+        return ops.where(
+            keep,
+            inputs * ops.convert_to_tensor(1.0 / keep_prob, inputs.dtype),
+            ops.convert_to_tensor(0.0, inputs.dtype),
         )
 
     def compute_output_shape(self, input_shape):

@@ -1,9 +1,25 @@
 """Layer normalization: normalize each example over its own features."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from dlkit._checks import check_bool, check_float, check_int
+
+
+def moments(x, axes):
+    """Mean and biased variance of `x` over `axes` (kept dims), computed as `tf.nn.moments` does.
+
+    float16 inputs are reduced in float32 (their range is too small for sums of squares) and the results cast
+    back. The variance centers on `stop_gradient(mean)`: the gradient is the same (d var / d mean is 0), and so
+    are the values, which keeps the layers equal to their TensorFlow originals on every backend.
+    """
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    y = ops.cast(x, "float32") if dtype == "float16" else x
+    mean = ops.mean(y, axis=axes, keepdims=True)
+    variance = ops.mean(ops.square(y - ops.stop_gradient(mean)), axis=axes, keepdims=True)
+    if dtype == "float16":
+        return ops.cast(mean, dtype), ops.cast(variance, dtype)
+    return mean, variance
 
 
 @keras.saving.register_keras_serializable(package="dlkit")
@@ -58,12 +74,12 @@ class LayerNorm(keras.layers.Layer):
         self.beta = self.add_weight(shape=shape, name="beta", initializer="zeros") if self.center else None
 
     def call(self, inputs):
-        mean, variance = tf.nn.moments(inputs, axes=[self._axis], keepdims=True)
-        outputs = (inputs - mean) * tf.math.rsqrt(variance + self.epsilon)
+        mean, variance = moments(inputs, axes=[self._axis])
+        outputs = (inputs - mean) * ops.rsqrt(variance + self.epsilon)
         if self.scale:
-            outputs = outputs * tf.reshape(tf.cast(self.gamma, inputs.dtype), self._broadcast_shape)
+            outputs = outputs * ops.reshape(ops.cast(self.gamma, inputs.dtype), self._broadcast_shape)
         if self.center:
-            outputs = outputs + tf.reshape(tf.cast(self.beta, inputs.dtype), self._broadcast_shape)
+            outputs = outputs + ops.reshape(ops.cast(self.beta, inputs.dtype), self._broadcast_shape)
         return outputs
 
     def compute_output_shape(self, input_shape):

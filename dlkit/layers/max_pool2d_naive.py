@@ -1,7 +1,7 @@
 """2D max pooling by explicit windows, to show what `keras.layers.MaxPooling2D` computes."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from dlkit.layers.conv2d_naive import check_padding, extract_patches, output_size, pair
 
@@ -52,7 +52,7 @@ class MaxPool2DNaive(keras.layers.Layer):
         windows = extract_patches(inputs, self.pool_size, self.strides, self.padding, pad_value=-float("inf"))
         outputs = windows[0]
         for window in windows[1:]:
-            outputs = tf.maximum(outputs, window)
+            outputs = ops.maximum(outputs, window)
         return outputs
 
     def compute_output_shape(self, input_shape):

@@ -1,7 +1,7 @@
 """Maxout: each unit is the max of several linear pieces."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from dlkit._checks import check_int
 
@@ -60,9 +60,10 @@ class Maxout(keras.layers.Layer):
         self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs):
-        z = tf.linalg.matmul(inputs, tf.cast(self.kernel, inputs.dtype)) + tf.cast(self.bias, inputs.dtype)
-        z = tf.reshape(z, tf.concat([tf.shape(z)[:-1], [self.units, self.num_pieces]], axis=0))
-        return tf.reduce_max(z, axis=-1)
+        z = ops.matmul(inputs, ops.cast(self.kernel, inputs.dtype)) + ops.cast(self.bias, inputs.dtype)
+        # Static sizes where known; on TensorFlow an unknown (batch) size is a scalar tensor, which reshape takes.
+        z = ops.reshape(z, (*ops.shape(z)[:-1], self.units, self.num_pieces))
+        return ops.max(z, axis=-1)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)

@@ -1,6 +1,7 @@
 """A numerically stable softmax."""
 
-import tensorflow as tf
+import keras
+from keras import ops
 
 from dlkit._checks import check_int
 
@@ -18,7 +19,7 @@ def softmax(logits, axis=-1):
 
     Example:
 
-    >>> softmax(tf.constant([[1000.0, 1001.0]]))  # [[0.269, 0.731]], not nan
+    >>> softmax(np.array([[1000.0, 1001.0]]))  # [[0.269, 0.731]], not nan
     >>> keras.layers.Activation(softmax)          # as a layer
 
     Args:
@@ -31,13 +32,13 @@ def softmax(logits, axis=-1):
     Raises:
         ValueError: if `axis` is not an integer within the rank of `logits`.
     """
-    logits = tf.convert_to_tensor(logits)
-    if not logits.dtype.is_floating:
-        logits = tf.cast(logits, tf.float32)
-    rank = logits.shape.rank
+    logits = ops.convert_to_tensor(logits)
+    if not keras.backend.is_float_dtype(logits.dtype):
+        logits = ops.cast(logits, "float32")
+    rank = logits.ndim  # None for a TensorFlow tensor of unknown rank
     axis = check_int("axis", axis)
     if rank is not None and not -max(rank, 1) <= axis < max(rank, 1):
         raise ValueError(f"Argument `axis` is out of bounds for rank {rank}. Received: axis={axis}")
-    shifted = logits - tf.stop_gradient(tf.reduce_max(logits, axis=axis, keepdims=True))
-    exps = tf.exp(shifted)
-    return exps / tf.reduce_sum(exps, axis=axis, keepdims=True)
+    shifted = logits - ops.stop_gradient(ops.max(logits, axis=axis, keepdims=True))
+    exps = ops.exp(shifted)
+    return exps / ops.sum(exps, axis=axis, keepdims=True)

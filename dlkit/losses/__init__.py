@@ -1,5 +1,9 @@
-"""Losses with hand-written gradients."""
+"""Losses with hand-written gradients (`keras.ops.custom_gradient`; TensorFlow and JAX backends)."""
 
-from dlkit.losses.softmax_cross_entropy import SoftmaxCrossEntropy, softmax_cross_entropy
+from dlkit.losses.softmax_cross_entropy import (
+    SoftmaxCrossEntropy,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+)
 
-__all__ = ["SoftmaxCrossEntropy", "softmax_cross_entropy"]
+__all__ = ["SoftmaxCrossEntropy", "softmax_cross_entropy", "softmax_cross_entropy_backward"]

@@ -1,7 +1,27 @@
 """Softmax cross-entropy on logits, with the hand-written gradient (y_hat - y)."""
 
 import keras
-import tensorflow as tf
+from keras import ops
+
+from dlkit._backend import check_custom_gradient_backend
+
+
+def softmax_cross_entropy_backward(upstream, log_probs, labels):
+    """The hand-written gradient of `softmax_cross_entropy` with respect to the logits.
+
+    ```
+    d loss_i / d z_i = upstream_i * (softmax(z_i) - y_i)        # softmax(z) = exp(log_softmax(z))
+    ```
+
+    Args:
+        upstream: Float tensor `logits.shape[:-1]`: the gradient reaching each example's loss (1/m under a mean).
+        log_probs: Float tensor `(..., num_classes)`: log softmax of the logits.
+        labels: Float tensor of the shape of `log_probs`: one-hot (or soft) labels.
+
+    Returns:
+        A float tensor of the shape of `log_probs`.
+    """
+    return upstream[..., None] * (ops.exp(log_probs) - labels)
 
 
 def softmax_cross_entropy(y_true, logits, sparse=False):
@@ -31,33 +51,42 @@ def softmax_cross_entropy(y_true, logits, sparse=False):
 
     Raises:
         ValueError: if `sparse` is not a boolean.
+        NotImplementedError: on the torch backend, where dlkit does not run hand-written gradients.
     """
     if not isinstance(sparse, bool):
         raise ValueError(f"Argument `sparse` must be a boolean. Received: sparse={sparse!r}")
-    logits = tf.convert_to_tensor(logits)
-    if not logits.dtype.is_floating:
-        logits = tf.cast(logits, tf.float32)
+    check_custom_gradient_backend(
+        "dlkit's softmax cross-entropy", "keras.losses.CategoricalCrossentropy(from_logits=True)"
+    )
+    logits = ops.convert_to_tensor(logits)
+    if not keras.backend.is_float_dtype(logits.dtype):
+        logits = ops.cast(logits, "float32")
     if sparse:
-        labels = tf.cast(tf.reshape(y_true, tf.shape(logits)[:-1]), tf.int32)
-        labels = tf.one_hot(labels, tf.shape(logits)[-1], dtype=logits.dtype)
+        labels = ops.cast(ops.reshape(y_true, ops.shape(logits)[:-1]), "int32")
+        labels = ops.one_hot(labels, ops.shape(logits)[-1], dtype=logits.dtype)
     else:
-        labels = tf.cast(y_true, logits.dtype)
-    labels = tf.stop_gradient(labels)
+        labels = ops.cast(y_true, logits.dtype)
+    labels = ops.stop_gradient(labels)
 
-    @tf.custom_gradient
-    def _loss(z):
-        shifted = z - tf.reduce_max(z, axis=-1, keepdims=True)
-        log_sum_exp = tf.math.log(tf.reduce_sum(tf.exp(shifted), axis=-1, keepdims=True))
+    # The labels are an argument (with a zero gradient), not a closure: JAX's custom gradients must not close
+    # over traced values.
+    @ops.custom_gradient
+    def _loss(z, labels):
+        shifted = z - ops.max(z, axis=-1, keepdims=True)
+        log_sum_exp = ops.log(ops.sum(ops.exp(shifted), axis=-1, keepdims=True))
         log_probs = shifted - log_sum_exp
-        loss = -tf.reduce_sum(labels * log_probs, axis=-1)
+        loss = -ops.sum(labels * log_probs, axis=-1)
 
-        def grad(upstream):
-            # softmax - y, scaled per example by the upstream gradient (1/m under a mean).
-            return upstream[..., None] * (tf.exp(log_probs) - labels)
+        # TensorFlow and JAX pass the upstream gradient positionally, torch as `upstream=`.
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            # Looked up at call time, so the hand-written gradient is the one that runs (tests patch it).
+            return softmax_cross_entropy_backward(upstream, log_probs, labels), ops.zeros_like(labels)
 
         return loss, grad
 
-    return _loss(logits)
+    return _loss(logits, labels)
 
 
 @keras.saving.register_keras_serializable(package="dlkit")
