@@ -2,12 +2,13 @@
 
 import keras
 
-# Backends refused by the hand-written gradients. `keras.ops.custom_gradient` runs them on TensorFlow and JAX
-# (tested in tests/test_backends_layers.py); the numpy and openvino backends only run the forward pass, and
-# cannot train, so no gradient is wrong there. On torch, Keras 3 wraps a `torch.autograd.Function` that dlkit
-# cannot test (PyTorch is not one of its dependencies) and that replaces the gradient by NaN when the forward
-# function does not return an `(output, grad)` pair, so dlkit refuses it rather than risk a silent wrong answer.
-_UNSUPPORTED_CUSTOM_GRADIENT_BACKENDS = ("torch",)
+# Backends refused by the hand-written gradients: none at present. `keras.ops.custom_gradient` runs them on
+# TensorFlow, JAX and PyTorch (tests/test_backends_layers.py replaces each backward function by one that
+# triples its result, and the backend's own gradient function, `tf.GradientTape`, `jax.grad` or
+# `torch.autograd.grad`, must triple too). The numpy and openvino backends only run the forward pass and cannot
+# train, so no gradient is wrong there. A backend whose `custom_gradient` silently falls back to autodiff (or,
+# as Keras's torch wrapper does when the forward function raises, to a NaN gradient) would be listed here.
+_UNSUPPORTED_CUSTOM_GRADIENT_BACKENDS = ()
 
 
 def check_custom_gradient_backend(what, instead):
@@ -18,12 +19,13 @@ def check_custom_gradient_backend(what, instead):
         instead: String. The Keras built-in to use on that backend.
 
     Raises:
-        NotImplementedError: on the torch backend.
+        NotImplementedError: on a backend listed in `_UNSUPPORTED_CUSTOM_GRADIENT_BACKENDS` (none at present:
+            TensorFlow, JAX and PyTorch run the hand-written gradients).
     """
     backend = keras.backend.backend()
     if backend in _UNSUPPORTED_CUSTOM_GRADIENT_BACKENDS:
         raise NotImplementedError(
             f"{what} uses a hand-written gradient (`keras.ops.custom_gradient`), which dlkit supports on the "
-            f"TensorFlow and JAX backends only, not on the '{backend}' backend. Use {instead} there, or set "
-            "KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax."
+            f"TensorFlow, JAX and PyTorch backends only, not on the '{backend}' backend. Use {instead} there, "
+            "or set KERAS_BACKEND=tensorflow, KERAS_BACKEND=jax or KERAS_BACKEND=torch."
         )

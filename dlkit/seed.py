@@ -14,6 +14,11 @@ def set_seed(seed=0, *, deterministic=True):
     After `set_seed(s)`, weight initialization, shuffling in `fit`, dropout masks and every dlkit dataset
     generator called with `seed=None` draw the same numbers on every run on the same machine.
 
+    On the torch backend it also calls `torch.manual_seed(s)`, which seeds PyTorch's global generator on the CPU
+    and on every GPU (`torch.rand`, `torch.randn`, `DataLoader` shuffling and PyTorch's own layers draw from
+    it). Determinism there means the same numbers on the same machine with the same PyTorch build and device:
+    PyTorch does not promise the same numbers across versions, platforms, or between CPU and GPU.
+
     Example:
 
     >>> import dlkit
@@ -27,7 +32,9 @@ def set_seed(seed=0, *, deterministic=True):
         seed: Integer >= 0. The seed for every generator.
         deterministic: Boolean. Whether to make the backend's kernels run in a fixed order. TensorFlow:
             `tf.config.experimental.enable_op_determinism()` (reductions, scatter, convolutions; it costs little
-            on a CPU). PyTorch: `torch.use_deterministic_algorithms(True, warn_only=True)`. JAX: nothing to turn
+            on a CPU). PyTorch: `torch.use_deterministic_algorithms(True, warn_only=True)`: deterministic
+            kernels where PyTorch has them, and a warning (not an error) for an op that has none; on a GPU,
+            also set `CUBLAS_WORKSPACE_CONFIG=:4096:8` before the first cuBLAS call. JAX: nothing to turn
             on; XLA's CPU kernels are deterministic (on a GPU, set `XLA_FLAGS=--xla_gpu_deterministic_ops=true`
             before JAX starts). On by default. (Keras's `set_random_seed`, called here, also seeds TensorFlow's
             generator for `tf.data` whenever TensorFlow is installed, whatever the backend.)
@@ -47,14 +54,16 @@ def set_seed(seed=0, *, deterministic=True):
 
     # keras.utils.set_random_seed seeds Python, NumPy, Keras's global SeedGenerator and the backend together.
     keras.utils.set_random_seed(seed)
-    if deterministic:
-        backend = keras.backend.backend()
-        if backend == "tensorflow":
-            import tensorflow as tf
+    backend = keras.backend.backend()
+    if backend == "torch":
+        import torch
 
-            tf.config.experimental.enable_op_determinism()
-        elif backend == "torch":
-            import torch
-
+        # Keras 3 does it too inside set_random_seed; dlkit's promise should not hang on that detail.
+        torch.manual_seed(seed)
+        if deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
+    elif backend == "tensorflow" and deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     return seed

@@ -1,12 +1,14 @@
-"""dlkit's learning-rate callbacks and schedules on Keras's other backends (issue 22, first slice: JAX).
+"""dlkit's learning-rate callbacks and schedules on Keras's other backends (issue 22: JAX, then PyTorch).
 
 Each case trains a bias-free linear model with full-batch SGD on MSE in a fresh process under
 `KERAS_BACKEND=<backend>`, and the weights must follow plain gradient descent written here in NumPy with the
 rates of Smith's triangular policy (or the warmup ramp), all steps inside one epoch: a callback whose assigned rate the backend silently
 ignored would leave the weights on the constant-rate path, and fail. The TensorFlow run of the same script is
-checked too, so the backends agree with each other through the same reference.
+checked too, so the backends agree with each other through the same reference. A backend that is not installed
+(PyTorch and JAX are optional extras) is skipped with the reason.
 """
 
+import functools
 import importlib.util
 import json
 import os
@@ -42,7 +44,12 @@ SCRIPT = textwrap.dedent(
         dlkit.set_seed(3)
         layer = keras.layers.Dense(4)
         layer.build((None, 2))
-        return keras.ops.convert_to_numpy(layer.kernel).ravel().tolist() + [float(np.random.rand())]
+        drawn = keras.ops.convert_to_numpy(layer.kernel).ravel().tolist() + [float(np.random.rand())]
+        if keras.backend.backend() == "torch":  # PyTorch's own global generator, which set_seed must seed too
+            import torch
+
+            drawn.append(float(torch.rand(())))
+        return drawn
 
     def statistics():
         import dlkit.diagnostics
@@ -88,6 +95,7 @@ def _gradient_descent(rates):
     return w.ravel()
 
 
+@functools.cache  # one subprocess per backend, shared by the tests (they only read the result)
 def _run(backend):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed (pip install 'dlkit[{backend}]')")
@@ -100,7 +108,7 @@ def _run(backend):
     return json.loads(lines[-1].removeprefix("RESULT "))
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_learning_rate_callbacks_and_schedules_steer_sgd_on_each_backend(backend):
     result = _run(backend)
     assert result["backend"] == backend
@@ -114,7 +122,7 @@ def test_learning_rate_callbacks_and_schedules_steer_sgd_on_each_backend(backend
     np.testing.assert_allclose(result["warmup"], _gradient_descent(warmup), rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_activation_statistics_match_numpy_on_each_backend(backend):
     result = _run(backend)["statistics"]
     x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32") * 4.0
@@ -126,8 +134,9 @@ def test_activation_statistics_match_numpy_on_each_backend(backend):
     assert result["stats"]["dead_fraction"] == 0.0  # a sigmoid is never exactly 0
 
 
-def test_set_seed_and_the_callbacks_work_under_jax_without_importing_tensorflow():
-    result = _run("jax")
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_set_seed_and_the_callbacks_work_without_importing_tensorflow(backend):
+    result = _run(backend)
     first, second = result["seeded"]
     assert first == second and len(set(first)) == len(first)  # repeated by the seed, not constant
     assert result["tensorflow_imported"] is False

@@ -1,4 +1,4 @@
-"""dlkit's teaching layers and losses on Keras's backends (issue 22, second slice: layers and losses on JAX).
+"""dlkit's teaching layers and losses on Keras's backends (issue 22: JAX in the second slice, PyTorch in the third).
 
 One script per backend runs in a fresh process under `KERAS_BACKEND=<backend>` (the backend is fixed at import)
 and prints its results as JSON; the tests compare them with references that do not come from the code under
@@ -9,9 +9,12 @@ The hand-written gradients (`batch_norm_backward`, `softmax_cross_entropy_backwa
   form the library uses) and the backend's own autodiff of a plain forward pass; `softmax(z) - y` for the loss;
 - for being used at all: the script replaces the module-level backward function by one that returns 3 times
   its result (`dlkit.layers.batch_norm.batch_norm_backward = scaled`, the same for the loss) and asks the
-  backend's gradient function (`jax.grad` on JAX, `tf.GradientTape` on TensorFlow) again. The custom-gradient
+  backend's gradient function (`jax.grad` on JAX, `tf.GradientTape` on TensorFlow, `torch.autograd.grad` on
+  PyTorch) again. The custom-gradient
   wrappers look the backward function up when the gradient runs, so the gradient must triple. A backend that
   silently fell back to autodiff of the forward pass would return the unscaled gradient, and fail.
+
+A backend that is not installed (PyTorch and JAX are optional extras) is skipped with the reason.
 """
 
 import functools
@@ -27,10 +30,11 @@ import keras
 import numpy as np
 import pytest
 
+import dlkit._backend
 import dlkit.layers
 import dlkit.losses
 
-BACKENDS = ["tensorflow", "jax"]
+BACKENDS = ["tensorflow", "jax", "torch"]
 EPSILON, MOMENTUM, SCALE = 1e-3, 0.9, 3.0
 
 
@@ -95,6 +99,11 @@ SCRIPT = (
                 import jax
 
                 return [numpy(g) for g in jax.grad(f, argnums=tuple(range(len(args))))(*args)]
+            if backend == "torch":
+                import torch
+
+                args = [ops.convert_to_tensor(a).detach().requires_grad_(True) for a in args]
+                return [numpy(g) for g in torch.autograd.grad(f(*args), args)]
             import tensorflow as tf
 
             args = [tf.convert_to_tensor(a) for a in args]
@@ -449,17 +458,27 @@ def test_keras_file_round_trip_and_fit_with_dlkit_layers_on_each_backend(backend
     assert all(np.isfinite(losses)) and losses[-1] < 0.7 * losses[0], losses
 
 
-def test_layers_and_losses_under_jax_do_not_import_tensorflow():
-    assert _run("jax")["tensorflow_imported"] is False
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_layers_and_losses_do_not_import_tensorflow_on_other_backends(backend):
+    assert _run(backend)["tensorflow_imported"] is False
 
 
-def test_hand_written_gradients_refuse_the_torch_backend(monkeypatch):
-    # PyTorch is not installed here; the check reads keras.backend.backend(), so pretending is enough.
-    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+def test_hand_written_gradients_refuse_a_backend_that_cannot_run_them(monkeypatch):
+    # No installed backend is refused any more (TensorFlow, JAX and PyTorch pass the tripled-gradient check
+    # above); the refusal stays for a backend whose custom gradient would silently be autodiff or NaN. Both
+    # functions must consult it, and the message must name the built-in to use instead.
+    monkeypatch.setattr(dlkit._backend, "_UNSUPPORTED_CUSTOM_GRADIENT_BACKENDS", ("no-gradients",))
+    monkeypatch.setattr(keras.backend, "backend", lambda: "no-gradients")
     x = np.ones((4, 2), "float32")
     with pytest.raises(
-        NotImplementedError, match="not on the 'torch' backend.*keras.layers.BatchNormalization"
+        NotImplementedError, match="not on the 'no-gradients' backend.*keras.layers.BatchNormalization"
     ):
         dlkit.layers.batch_norm(x, np.ones((1, 2), "float32"), np.zeros((1, 2), "float32"))
-    with pytest.raises(NotImplementedError, match="not on the 'torch' backend.*CategoricalCrossentropy"):
+    with pytest.raises(
+        NotImplementedError, match="not on the 'no-gradients' backend.*CategoricalCrossentropy"
+    ):
         dlkit.losses.softmax_cross_entropy(x, x)
+
+
+def test_no_installed_backend_is_refused():
+    assert not {"tensorflow", "jax", "torch"} & set(dlkit._backend._UNSUPPORTED_CUSTOM_GRADIENT_BACKENDS)

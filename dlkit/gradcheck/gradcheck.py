@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from dlkit._checks import check_choice, check_float, check_int, check_seed
-from dlkit.gradcheck.numerical import _PerturbedCost, as_float64_inputs, scalar_cost
+from dlkit.gradcheck.numerical import _PerturbedCost, as_float64_inputs, backend_note, scalar_cost
 from dlkit.gradcheck.report import (
     DEFAULT_THRESHOLD,
     GradcheckReport,
@@ -28,7 +28,7 @@ def _analytic_gradients(fn, tensors):
     if all(grad is None for grad in grads):
         raise ValueError(
             "`fn`'s cost is not connected to any input through TensorFlow ops, so GradientTape cannot "
-            "differentiate it. Compute J with TensorFlow ops on the tensors fn receives."
+            "differentiate it. Compute J with TensorFlow ops on the tensors fn receives." + backend_note()
         )
     grads = [
         np.zeros(t.shape)

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from dlkit.gradcheck.gradcheck import run_gradcheck, validate_settings
+from dlkit.gradcheck.numerical import backend_note
 from dlkit.gradcheck.report import DEFAULT_THRESHOLD
 
 # Layers that are random in training mode ("Gradient Checking Tips": gradient checking doesn't work with dropout).
@@ -141,9 +142,15 @@ def gradcheck_model(
         ValueError: if `model` is not a Keras layer or has no trainable variables, if `loss` is None and the
             model is not compiled with a single loss, if `training=True` and the model has layers that are
             random in training mode (dropout and friends), or on an argument out of range.
+        NotImplementedError: under another Keras backend than TensorFlow (the check is GradientTape-based).
     """
     if not isinstance(model, keras.layers.Layer):
         raise ValueError(f"Argument `model` must be a Keras model or layer. Received: {type(model).__name__}")
+    if keras.backend.backend() != "tensorflow":
+        raise NotImplementedError(
+            "gradcheck_model differentiates the model's loss with tf.GradientTape, so it needs the model built "
+            f"on Keras's TensorFlow backend.{backend_note()}"
+        )
     if not isinstance(training, bool):
         raise ValueError(f"Argument `training` must be a boolean. Received: training={training!r}")
     epsilon, mode, threshold, num_directions, seed, chunk_size = validate_settings(

@@ -20,6 +20,18 @@ _MAX_CHUNK = 256
 _ONE_GROUP_MAX_ELEMENTS = 4096
 
 
+def backend_note():
+    """Why GradientTape may not see `fn`'s ops under a non-TensorFlow Keras backend ("" on TensorFlow), for messages."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return ""
+    return (
+        f" Keras's backend is {backend!r} (KERAS_BACKEND): keras.ops and Keras layers then compute on that "
+        "backend's arrays, which GradientTape cannot differentiate. gradcheck is GradientTape-based: write J with "
+        "tf.* ops, or run it with KERAS_BACKEND=tensorflow."
+    )
+
+
 def _input_name(value, index):
     if isinstance(value, (tf.Variable, keras.Variable)):
         return getattr(value, "path", None) or value.name.split(":")[0]
@@ -67,7 +79,7 @@ def scalar_cost(value, where="fn"):
     if value.dtype != tf.float64:
         raise ValueError(
             f"`{where}` must return a float64 scalar cost J (float32 rounding swamps a 2-sided difference at "
-            f"epsilon=1e-7). Received dtype {value.dtype.name}; compute the cost in float64"
+            f"epsilon=1e-7). Received dtype {value.dtype.name}; compute the cost in float64.{backend_note()}"
         )
     if value.shape.num_elements() != 1:
         raise ValueError(

@@ -9,9 +9,9 @@
   2013; with `drop_connect_dense`), `StochasticDepth` (Huang et al. 2016; with `linear_decay_survival`) and
   `Cutout` (DeVries & Taylor 2017; with `cutout_mask`). MixUp is Keras's own `keras.layers.MixUp`.
 
-Written with `keras.ops` and `keras.random` only, so they run on the TensorFlow and JAX backends (importing them
-does not import TensorFlow); the hand-written gradient of `BatchNorm` (`keras.ops.custom_gradient`) refuses the
-torch backend with a NotImplementedError.
+Written with `keras.ops` and `keras.random` only, so they run on the TensorFlow, JAX and PyTorch backends
+(importing them does not import TensorFlow); the hand-written gradient of `BatchNorm` (`keras.ops.custom_gradient`)
+is the one each of those backends runs in training.
 """
 
 from dlkit.layers.batch_norm import BatchNorm, batch_norm, batch_norm_backward, batch_norm_forward

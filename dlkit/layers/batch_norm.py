@@ -6,6 +6,7 @@ from keras import ops
 from dlkit._backend import check_custom_gradient_backend
 from dlkit._checks import check_bool, check_float, check_int
 
+
 def _check_epsilon_axes(epsilon, axes):
     epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
     if isinstance(axes, int):
@@ -115,10 +116,13 @@ def batch_norm(x, gamma, beta, epsilon=1e-3, axes=(0,)):
 
     Raises:
         ValueError: on `epsilon` <= 0 or `axes` that are not integers.
-        NotImplementedError: on the torch backend (see `check_custom_gradient_backend`).
+        NotImplementedError: on a backend that cannot run the hand-written gradient (none of TensorFlow, JAX
+            and PyTorch; see `dlkit._backend.check_custom_gradient_backend`).
     """
     epsilon, axes = _check_epsilon_axes(epsilon, axes)
     check_custom_gradient_backend("dlkit's batch norm", "keras.layers.BatchNormalization")
+    # Tensors, not NumPy arrays: torch's `autograd.Function` (behind `custom_gradient` there) saves its inputs.
+    x, gamma, beta = (None if t is None else ops.convert_to_tensor(t) for t in (x, gamma, beta))
 
     # One output only: Keras's torch wrapper passes a single upstream gradient, and the statistics carry no
     # gradient anyway, so they are recomputed (same formula, same values) outside.
@@ -126,7 +130,7 @@ def batch_norm(x, gamma, beta, epsilon=1e-3, axes=(0,)):
     def _bn(x, gamma, beta):
         y, cache = batch_norm_forward(x, gamma, beta, epsilon, axes)
 
-        # TensorFlow and JAX pass the upstream gradient positionally, torch as `upstream=`.
+        # TensorFlow and JAX pass the upstream gradient positionally, torch as `upstream=` (after the inputs).
         def grad(*args, upstream=None):
             if upstream is None:
                 (upstream,) = args
@@ -175,8 +179,9 @@ class BatchNorm(keras.layers.Layer):
     Raises:
         ValueError: on a non-integer `axis`, `momentum` outside [0, 1], `epsilon` <= 0, or (at build) an `axis`
             outside the input's rank.
-        NotImplementedError: in training on the torch backend (see `check_custom_gradient_backend`); inference
-            runs on every backend.
+        NotImplementedError: in training on a backend that cannot run the hand-written gradient (none of
+            TensorFlow, JAX and PyTorch; see `dlkit._backend.check_custom_gradient_backend`); inference runs on
+            every backend.
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):

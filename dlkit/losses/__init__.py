@@ -1,4 +1,4 @@
-"""Losses with hand-written gradients (`keras.ops.custom_gradient`; TensorFlow and JAX backends)."""
+"""Losses with hand-written gradients (`keras.ops.custom_gradient`; TensorFlow, JAX and PyTorch backends)."""
 
 from dlkit.losses.softmax_cross_entropy import (
     SoftmaxCrossEntropy,

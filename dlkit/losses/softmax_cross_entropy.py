@@ -51,7 +51,8 @@ def softmax_cross_entropy(y_true, logits, sparse=False):
 
     Raises:
         ValueError: if `sparse` is not a boolean.
-        NotImplementedError: on the torch backend, where dlkit does not run hand-written gradients.
+        NotImplementedError: on a backend that cannot run the hand-written gradient (none of TensorFlow, JAX
+            and PyTorch; see `dlkit._backend.check_custom_gradient_backend`).
     """
     if not isinstance(sparse, bool):
         raise ValueError(f"Argument `sparse` must be a boolean. Received: sparse={sparse!r}")
@@ -77,7 +78,7 @@ def softmax_cross_entropy(y_true, logits, sparse=False):
         log_probs = shifted - log_sum_exp
         loss = -ops.sum(labels * log_probs, axis=-1)
 
-        # TensorFlow and JAX pass the upstream gradient positionally, torch as `upstream=`.
+        # TensorFlow and JAX pass the upstream gradient positionally, torch as `upstream=` (after the inputs).
         def grad(*args, upstream=None):
             if upstream is None:
                 (upstream,) = args
