@@ -11,16 +11,18 @@ ratio of the medians (dlkit / keras). Goals (issue 5): BatchNorm <= 1.3x, Invert
 Conv2DNaive and MaxPool2DNaive are for teaching and their ratios are informational (their cost).
 
 `--quick` uses narrower layers, smaller batches and 5 timed rounds (a smoke run; verdicts only indicative).
+It runs on the active Keras backend (`KERAS_BACKEND`); `benchmarks/bench_backends.py` runs it on each one.
+`--json PATH` also writes the verdicts (name, ratio, goal, met) for that driver.
 """
 
 import argparse
+import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from _timing import compare  # noqa: E402
 
 import dlkit  # noqa: E402
@@ -62,16 +64,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small layers and batches, 5 timed rounds")
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per pair (default 25)")
+    parser.add_argument("--json", default=None, help="also write the verdicts to this JSON file")
     args = parser.parse_args()
     repeats = args.repeats if args.repeats is not None else (5 if args.quick else 25)
     features, width, batch, img_batch = (64, 128, 64, 16) if args.quick else (256, 512, 256, 64)
 
     dlkit.set_seed(0)
     rng = np.random.default_rng(0)
-    x_vec = tf.constant(rng.normal(size=(batch, features)).astype("float32"))
-    y_vec = tf.constant(rng.integers(0, 10, size=batch))
-    x_img = tf.constant(rng.normal(size=(img_batch, 28, 28, 1)).astype("float32"))
-    y_img = tf.constant(rng.integers(0, 10, size=img_batch))
+    # NumPy batches: `train_on_batch` converts them on every backend.
+    x_vec = rng.normal(size=(batch, features)).astype("float32")
+    y_vec = rng.integers(0, 10, size=batch)
+    x_img = rng.normal(size=(img_batch, 28, 28, 1)).astype("float32")
+    y_img = rng.integers(0, 10, size=img_batch)
 
     mlp_name = f"MLP {features}-{width}-{width}-10, batch {batch}"
     cases = [
@@ -109,10 +113,10 @@ def main():
         ),
     ]
     print(
-        f"train-step time per model (TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+        f"train-step time per model (Keras {keras.__version__} on {keras.backend.backend()}, "
         f"{os.cpu_count()} CPUs)"
     )
-    verdicts = []
+    verdicts, rows = [], []
     for name, goal, make_ours, make_ref, x, y in cases:
         ours, ref = compiled(make_ours()), compiled(make_ref())
         ours.set_weights(ref.get_weights())
@@ -129,6 +133,14 @@ def main():
             title=name,
         )
         ratio = timings["dlkit"].median / timings["keras"].median
+        rows.append(
+            {
+                "name": name.split(" (")[0],
+                "ratio": ratio,
+                "goal": f"<= {goal}" if goal else None,
+                "met": None if goal is None else ratio <= goal,
+            }
+        )
         if goal is None:
             print(f"    ratio of medians {ratio:.2f}x (informational, no goal)")
         else:
@@ -139,6 +151,9 @@ def main():
                 f"    ratio of medians {ratio:.2f}x (goal <= {goal:.1f}x: {'met' if met else 'NOT met'}){note}"
             )
     print(f"goals met: {sum(verdicts)} of {len(verdicts)}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(rows, f)
 
 
 if __name__ == "__main__":

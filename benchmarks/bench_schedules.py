@@ -13,9 +13,12 @@ tables give min/median/max per epoch; throughput relative to the constant rate i
 constant / configuration, within the pair. Goals: schedule >= 0.97x, callback >= 0.9x.
 
 `--quick` uses a narrower MLP, fewer samples and 3 timed rounds (a smoke run; verdicts only indicative).
+It runs on the active Keras backend (`KERAS_BACKEND`); `benchmarks/bench_backends.py` runs it on each one.
+`--json PATH` also writes the verdicts (name, ratio, goal, met) for that driver.
 """
 
 import argparse
+import json
 import os
 import tempfile
 
@@ -81,6 +84,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="narrow MLP, 2048 samples, 3 timed rounds")
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 15)")
+    parser.add_argument("--json", default=None, help="also write the verdicts to this JSON file")
     args = parser.parse_args()
     repeats = args.repeats if args.repeats is not None else (3 if args.quick else 15)
     samples, width = (2048, 128) if args.quick else (6144, 512)
@@ -118,13 +122,14 @@ def main():
         f"{'configuration':30s} {'kind':9s} {'ms/step':>8s} {'constant':>8s} {'throughput vs constant':>23s}"
         f" {'(CPU time)':>10s}  goal"
     )
-    verdicts = []
+    verdicts, rows = [], []
     for name, timings in results.items():
         baseline, timing = timings["constant"], timings[name]
         throughput = baseline.median / timing.median
         cpu_throughput = baseline.cpu_median / timing.cpu_median
         goal = GOALS[kinds[name]]
         verdicts.append(throughput >= goal)
+        rows.append({"name": name, "ratio": throughput, "goal": f">= {goal}", "met": throughput >= goal})
         print(
             f"{name:30s} {kinds[name]:9s} {timing.median * 1e3 / steps_per_epoch:8.3f} "
             f"{baseline.median * 1e3 / steps_per_epoch:8.3f} {throughput:22.3f}x {cpu_throughput:9.3f}x"
@@ -132,6 +137,9 @@ def main():
         )
     note = " (--quick sizes: indicative only)" if args.quick else ""
     print(f"goals met: {sum(verdicts)} of {len(verdicts)}{note}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(rows, f)
 
 
 if __name__ == "__main__":
