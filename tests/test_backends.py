@@ -9,15 +9,11 @@ checked too, so the backends agree with each other through the same reference. A
 """
 
 import functools
-import importlib.util
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
+from backend_script import run_script
 
 BASE_LR, MAX_LR, STEP_SIZE, NUM_STEPS, WARMUP_STEPS = 0.01, 0.2, 2, 7, 4
 
@@ -97,15 +93,7 @@ def _gradient_descent(rates):
 
 @functools.cache  # one subprocess per backend, shared by the tests (they only read the result)
 def _run(backend):
-    if importlib.util.find_spec(backend) is None:
-        pytest.skip(f"{backend} is not installed (pip install 'dlkit[{backend}]')")
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu")
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert done.returncode == 0 and lines, done.stderr[-3000:]
-    return json.loads(lines[-1].removeprefix("RESULT "))
+    return run_script(backend, SCRIPT, timeout=300)[1]
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])

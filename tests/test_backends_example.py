@@ -7,17 +7,14 @@ references are the papers' formulas written here: Smith's exponential LR ramp an
 and Huang et al.'s cyclic cosine annealing (ICLR 2017), read at the optimizer's final step.
 """
 
-import importlib.util
-import json
 import math
 import os
 import re
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
+from backend_script import run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BACKENDS = ["tensorflow", "jax", "torch"]
@@ -66,21 +63,9 @@ def readme_example():
     return match.group(1)
 
 
-def _run(backend, script, cwd):
-    if importlib.util.find_spec(backend) is None:
-        pytest.skip(f"{backend} is not installed")
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu")
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, cwd=cwd, capture_output=True, text=True, timeout=600
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert done.returncode == 0 and lines, done.stderr[-3000:]
-    return done.stdout, json.loads(lines[-1].removeprefix("RESULT "))
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_readme_backend_example_runs_and_each_callback_sets_the_papers_rates(backend, tmp_path):
-    stdout, result = _run(backend, "import os\n" + readme_example() + REPORT, tmp_path)
+    stdout, result = run_script(backend, "import os\n" + readme_example() + REPORT, tmp_path)
     assert result["backend"] == backend
     assert "LR range test: steepest descent at" in stdout and "snapshot ensemble, test accuracy:" in stdout
     # Smith's range test: lr_k = start * (end / start) ** (k / (n - 1)), one step per batch.
@@ -103,7 +88,7 @@ def test_readme_backend_example_runs_and_each_callback_sets_the_papers_rates(bac
 
 
 def test_gradcheck_says_why_it_cannot_differentiate_keras_ops_under_jax(tmp_path):
-    _, result = _run("jax", GRADCHECK, tmp_path)
+    _, result = run_script("jax", GRADCHECK, tmp_path)
     assert result["tf_ops"] is True  # TensorFlow ops in fn are still checked under another Keras backend
     assert "float64" in result["keras_ops"] and "backend is 'jax'" in result["keras_ops"]
     assert "needs the model built on Keras's TensorFlow backend" in result["model"]

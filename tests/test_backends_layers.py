@@ -18,17 +18,13 @@ A backend that is not installed (PyTorch and JAX are optional extras) is skipped
 """
 
 import functools
-import importlib.util
 import inspect
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
 import numpy as np
 import pytest
+from backend_script import run_script
 
 import dlkit._backend
 import dlkit.layers
@@ -295,15 +291,7 @@ SCRIPT = (
 
 @functools.cache
 def _run(backend):
-    if importlib.util.find_spec(backend) is None:
-        pytest.skip(f"{backend} is not installed (pip install 'dlkit[{backend}]')")
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu")
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert done.returncode == 0 and lines, done.stderr[-3000:]
-    result = json.loads(lines[-1].removeprefix("RESULT "))
+    result = run_script(backend, SCRIPT, timeout=300)[1]
     assert result["backend"] == backend
     return result
 
