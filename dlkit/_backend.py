@@ -1,4 +1,4 @@
-"""Which Keras backends dlkit's hand-written gradients (`keras.ops.custom_gradient`) run on."""
+"""What dlkit needs to know of the Keras backend: where hand-written gradients run, and how ops execute."""
 
 import keras
 
@@ -29,3 +29,20 @@ def check_custom_gradient_backend(what, instead):
             f"TensorFlow, JAX and PyTorch backends only, not on the '{backend}' backend. Use {instead} there, "
             "or set KERAS_BACKEND=tensorflow, KERAS_BACKEND=jax or KERAS_BACKEND=torch."
         )
+
+
+def runs_op_by_op():
+    """True when Keras's backend runs each op as Python calls it, i.e. PyTorch outside `torch.compile`.
+
+    TensorFlow and JAX trace the train step once (`tf.function`, `jax.jit`), so a scalar op more costs next to
+    nothing per step; PyTorch dispatches every op from Python at each step (5-10 us per scalar op on a CPU),
+    where computing a scalar formula in NumPy is cheaper.
+
+    Returns:
+        Boolean.
+    """
+    if keras.backend.backend() != "torch":
+        return False
+    import torch
+
+    return not torch.compiler.is_compiling()

@@ -14,8 +14,9 @@ import textwrap
 import numpy as np
 import pytest
 from backend_script import run_script
+from test_schedules import cyclic_reference, one_cycle_reference, snapshot_reference
 
-BASE_LR, MAX_LR, STEP_SIZE, NUM_STEPS, WARMUP_STEPS = 0.01, 0.2, 2, 7, 4
+BASE_LR, MAX_LR, STEP_SIZE, NUM_STEPS, WARMUP_STEPS, SCHEDULE_STEPS = 0.01, 0.2, 2, 7, 4, 30
 
 SCRIPT = textwrap.dedent(
     f"""
@@ -57,12 +58,37 @@ SCRIPT = textwrap.dedent(
         stats = dlkit.diagnostics.activation_statistics(probe, z)[probe.layers[0].name]
         return {{"kernel": kernel, "bias": bias, "stats": stats}}
 
+    def schedule_values():
+        from dlkit.schedules import CyclicLR, LinearWarmup, OneCycleLR, SnapshotCosineDecay
+
+        schedules = {{
+            "cyclic": CyclicLR(0.001, 0.006, 4, mode="exp_range", gamma=0.99),
+            "one_cycle": OneCycleLR(0.01, {SCHEDULE_STEPS}, three_phase=True),
+            "snapshot": SnapshotCosineDecay(0.1, {SCHEDULE_STEPS}, 3),
+            "warmup_decay": LinearWarmup(5, keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)),
+            "warmup_cyclic": LinearWarmup(5, CyclicLR(0.001, 0.006, 4), start_lr=0.0005),
+        }}
+        paths = set()  # which namespace each formula ran in when the schedule was called
+        for cls in (CyclicLR, LinearWarmup, OneCycleLR, SnapshotCosineDecay):
+            def traced(self, step, xp, formula=cls._formula):
+                paths.add("numpy" if xp is np else "keras.ops")
+                return formula(self, step, xp)
+            cls._formula = traced
+        step = keras.Variable(0, dtype="int64", trainable=False)  # what the optimizer passes
+        values = {{name: [] for name in schedules}}
+        for s in range({SCHEDULE_STEPS}):
+            step.assign(s)
+            for name, schedule in schedules.items():
+                values[name].append(float(keras.ops.convert_to_numpy(schedule(step))))
+        return {{"values": values, "paths": sorted(paths)}}
+
     logger = dlkit.callbacks.LearningRateLogger()
     out = {{
         "callback": train(0.05, [dlkit.callbacks.CyclicLRCallback({BASE_LR}, {MAX_LR}, {STEP_SIZE}), logger]),
         "schedule": train(dlkit.schedules.CyclicLR({BASE_LR}, {MAX_LR}, {STEP_SIZE}), []),
         "warmup": train({MAX_LR}, [dlkit.callbacks.LearningRateWarmup({WARMUP_STEPS})]),
         "logged": logger.learning_rates,
+        "schedules": schedule_values(),
         "backend": keras.backend.backend(),
     }}
     import dlkit.diagnostics  # noqa: F401 - a module practitioners import
@@ -108,6 +134,35 @@ def test_learning_rate_callbacks_and_schedules_steer_sgd_on_each_backend(backend
     # The reference is not the constant-rate path the callback replaces (the test can fail).
     assert not np.allclose(_gradient_descent(cyclic), _gradient_descent([0.05] * NUM_STEPS), rtol=1e-2)
     np.testing.assert_allclose(result["warmup"], _gradient_descent(warmup), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+def test_every_schedule_called_on_each_backend_matches_the_published_formulas(backend):
+    result = _run(backend)["schedules"]
+    # PyTorch runs the train step op by op, so the schedules compute their formula in NumPy there (a few
+    # microseconds, not 10-30 dispatched scalar ops); TensorFlow and JAX keep it in the traced step.
+    assert result["paths"] == (["numpy"] if backend == "torch" else ["keras.ops"])
+
+    def cyclic(s):
+        return cyclic_reference(s, 0.001, 0.006, 4, mode="exp_range", gamma=0.99)
+
+    def warmup(s, start_lr, after):
+        return start_lr + (after(5) - start_lr) * s / 5 if s < 5 else after(s)
+
+    references = {
+        "cyclic": cyclic,
+        "one_cycle": lambda s: one_cycle_reference(s, 0.01, SCHEDULE_STEPS, three_phase=True),
+        "snapshot": lambda s: snapshot_reference(
+            s + 1, 0.1, SCHEDULE_STEPS, 3
+        ),  # Huang et al.'s t is 1-based
+        "warmup_decay": lambda s: warmup(s, 0.0, lambda t: 0.1 * 0.5 ** (t / 10)),
+        "warmup_cyclic": lambda s: warmup(s, 0.0005, lambda t: cyclic_reference(t, 0.001, 0.006, 4)),
+    }
+    # JAX computes "float64" in float32 unless jax_enable_x64 is set: a few float32 ulps, not one.
+    rtol = 4e-6 if backend == "jax" else 1e-6
+    for name, reference in references.items():
+        expected = [reference(s) for s in range(SCHEDULE_STEPS)]
+        np.testing.assert_allclose(result["values"][name], expected, rtol=rtol, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])

@@ -74,6 +74,8 @@ class LinearWarmup(FormulaSchedule):
                     "Argument `after` must be a float >= 0 or a keras.optimizers.schedules.LearningRateSchedule. "
                     f"Received: after={after!r}"
                 ) from None
+        # target = after(W), one number: evaluated once here rather than at every step.
+        self._target = float(self._after(np.float64(self.warmup_steps), np))
 
     def _after(self, step, xp):
         if isinstance(self.after, float):
@@ -87,10 +89,8 @@ class LinearWarmup(FormulaSchedule):
         return np.asarray(ops.convert_to_numpy(self.after(step)), dtype=np.float64)
 
     def _formula(self, step, xp):
-        warmup_end = ops.cast(self.warmup_steps, "float64") if xp is ops else np.float64(self.warmup_steps)
-        target = self._after(warmup_end, xp)
         if self.mode == "linear":
-            warm = self.start_lr + (target - self.start_lr) * step / self.warmup_steps
+            warm = self.start_lr + (self._target - self.start_lr) * step / self.warmup_steps
         else:
             warm = self.start_lr + 0.0 * step
         return xp.where(step < self.warmup_steps, warm, self._after(step, xp))
