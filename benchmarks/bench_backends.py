@@ -7,7 +7,7 @@ For every installed backend (TensorFlow, JAX, PyTorch), in turn, a fresh process
 schedule >= 0.97x, callback >= 0.9x) and `bench_layers.py` (each teaching layer's train step against its Keras
 built-in: time ratio, goals BatchNorm <= 1.3x, InvertedDropout <= 1.1x). Each ratio is measured inside its own
 backend's run, side by side and alternated (`_timing.compare`); the backends themselves cannot share a process,
-so the table puts their ratios next to each other rather than their absolute times. `--quick` (small sizes, few
+so the table puts their ratios (with 95% intervals) next to each other rather than their absolute times. `--quick` (small sizes, few
 rounds: a smoke run) and `--repeats N` pass through.
 """
 
@@ -50,25 +50,29 @@ def main():
     backends = [b for b in args.backends if importlib.util.find_spec(b) is not None]
     for missing in sorted(set(args.backends) - set(backends)):
         print(f"{missing}: not installed, skipped")
-    table = {}  # (script, name) -> {"goal": ..., backend: (ratio, met)}
+    table = {}  # (script, name) -> {"goal": ..., backend: row}
     with tempfile.TemporaryDirectory() as folder:
         for backend in backends:
             for script in SCRIPTS:
                 for row in run(backend, script, options, folder):
-                    cell = table.setdefault((script, row["name"]), {"goal": row["goal"]})
-                    cell[backend] = (row["ratio"], row["met"])
-    print(f"{'configuration':32s} {'goal':>8s} " + " ".join(f"{b:>16s}" for b in backends))
+                    table.setdefault((script, row["name"]), {"goal": row["goal"]})[backend] = row
+    width = 30
+    print(f"{'configuration':30s} {'goal':>8s} " + " ".join(f"{b:>{width}s}" for b in backends))
     for (script, name), cell in table.items():
         kind = "throughput" if script == "bench_schedules.py" else "time ratio"
         values = []
         for backend in backends:
-            if backend not in cell:
-                values.append(f"{'failed':>16s}")
+            row = cell.get(backend)
+            if row is None:
+                values.append(f"{'failed':>{width}s}")
                 continue
-            ratio, met = cell[backend]
-            verdict = "" if met is None else (" met" if met else " NOT met")
-            values.append(f"{ratio:7.2f}x{verdict:>8s}")
-        print(f"{name:32s} {cell['goal'] or kind:>8s} " + " ".join(values))
+            low, high = row["interval"]
+            text = f"{row['ratio']:.2f}x ({low:.2f}-{high:.2f})" + (
+                f" {row['verdict']}" if row["verdict"] else ""
+            )
+            values.append(f"{text:>{width}s}")
+        print(f"{name:30s} {cell['goal'] or kind:>8s} " + " ".join(values))
+    print("(ratio, its 95% interval, and the verdict: met / NOT met only when the whole interval says so)")
     if args.quick:
         print("(--quick sizes: indicative only)")
 

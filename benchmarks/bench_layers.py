@@ -7,12 +7,13 @@ is one `model.train_on_batch` call (forward, backward, SGD update) on a fixed ba
 `_timing.compare`: 5 untimed warm-up steps per model (the first traces the train function), then `--repeats`
 (default 25) rounds alternating the order (dlkit keras, keras dlkit, ...), each sample being 5 consecutive
 steps of one model; the table gives min/median/max ms per step per model, and the goals are judged on the
-ratio of the medians (dlkit / keras). Goals (issue 5): BatchNorm <= 1.3x, InvertedDropout <= 1.1x;
+ratio of the medians (dlkit / keras), with its 95% interval (a goal is met or not only when the whole
+interval says so, else undecided). Goals (issue 5): BatchNorm <= 1.3x, InvertedDropout <= 1.1x;
 Conv2DNaive and MaxPool2DNaive are for teaching and their ratios are informational (their cost).
 
 `--quick` uses narrower layers, smaller batches and 5 timed rounds (a smoke run; verdicts only indicative).
 It runs on the active Keras backend (`KERAS_BACKEND`); `benchmarks/bench_backends.py` runs it on each one.
-`--json PATH` also writes the verdicts (name, ratio, goal, met) for that driver.
+`--json PATH` also writes the verdicts (name, ratio, interval, goal, verdict) for that driver.
 """
 
 import argparse
@@ -23,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from _timing import compare  # noqa: E402
+from _timing import compare, verdict  # noqa: E402
 
 import dlkit  # noqa: E402
 from dlkit.layers import BatchNorm, Conv2DNaive, InvertedDropout, MaxPool2DNaive  # noqa: E402
@@ -132,25 +133,25 @@ def main():
             label="dlkit/keras",
             title=name,
         )
-        ratio = timings["dlkit"].median / timings["keras"].median
+        ratio, interval = timings["dlkit"].ratio, timings["dlkit"].ratio_interval
+        judged = None if goal is None else verdict(interval, goal, at_least=False)
         rows.append(
             {
                 "name": name.split(" (")[0],
                 "ratio": ratio,
+                "interval": list(interval),
                 "goal": f"<= {goal}" if goal else None,
-                "met": None if goal is None else ratio <= goal,
+                "verdict": judged,
             }
         )
+        span = "95% CI {:.2f}-{:.2f}".format(*interval)
         if goal is None:
-            print(f"    ratio of medians {ratio:.2f}x (informational, no goal)")
+            print(f"    ratio of medians {ratio:.2f}x ({span}; informational, no goal)")
         else:
-            met = ratio <= goal
-            verdicts.append(met)
+            verdicts.append(judged)
             note = " (--quick sizes: indicative only)" if args.quick else ""
-            print(
-                f"    ratio of medians {ratio:.2f}x (goal <= {goal:.1f}x: {'met' if met else 'NOT met'}){note}"
-            )
-    print(f"goals met: {sum(verdicts)} of {len(verdicts)}")
+            print(f"    ratio of medians {ratio:.2f}x ({span}; goal <= {goal:.1f}x: {judged}){note}")
+    print(f"goals met: {verdicts.count('met')} of {len(verdicts)} (NOT met: {verdicts.count('NOT met')})")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(rows, f)
