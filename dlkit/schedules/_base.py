@@ -15,9 +15,9 @@ class FormulaSchedule(keras.optimizers.schedules.LearningRateSchedule):
     the callback built on it compute the same numbers from the same code. Both evaluate in float64 and round to
     float32 only at the end, so they agree to the last float32 bit in practice (JAX without `jax_enable_x64`
     computes the in-graph formula in float32: a few float32 ulps apart). On PyTorch, which runs the train step
-    op by op, calling the schedule evaluates the formula in NumPy too: 20-30 us a call, the step's conversion included, where
-    its 10-30 scalar tensor ops take 30-170 us on a CPU (measured alone; inside a train step both are within the
-    step's noise, as Keras's own schedules are: benchmarks/bench_schedules.py).
+    op by op, calling the schedule evaluates the formula in NumPy too: 20-30 us a call, the step's conversion
+    included, where its 10-30 scalar tensor ops take 30-170 us on a CPU (measured alone; inside a train step
+    both are within the step's noise, as Keras's own schedules are: benchmarks/bench_schedules.py).
     """
 
     def _formula(self, step, xp):
