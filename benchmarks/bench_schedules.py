@@ -20,7 +20,8 @@ JAX and PyTorch), which step-by-step alternation cancels for the schedules; for 
 say what a run can show. The cost column (microseconds per step) carries over to other step times:
 throughput = step / (step + cost).
 
-`--quick` uses a narrower MLP, fewer samples and 3 timed rounds (a smoke run; verdicts only indicative).
+`--quick` uses a narrower MLP, fewer samples, 30 step rounds and 3 epoch rounds (a smoke run; verdicts only
+indicative).
 It runs on the active Keras backend (`KERAS_BACKEND`); `benchmarks/bench_backends.py` runs it on each one.
 `--json PATH` also writes the verdicts (name, ratio, interval, goal, verdict) for that driver.
 """
