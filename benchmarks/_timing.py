@@ -80,7 +80,7 @@ def ratio_interval(samples, reference_samples, rng, resamples=BOOTSTRAP_RESAMPLE
 
 
 def verdict(interval, goal, at_least):
-    """ "met", "NOT met" or "undecided": where the 95% interval of a ratio lies against its goal.
+    """The verdict on a goal, "met", "NOT met" or "undecided", from where a ratio's 95% interval lies.
 
     Args:
         interval: (low, high), a ratio's confidence interval.
